@@ -1,0 +1,105 @@
+"""The CrossClass application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g, redirect, request, session, url_for
+from flask_login import current_user
+
+from config import INSTANCE_DIR, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None, environ=None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_config(environ))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
+    if overrides:
+        app.config.update(overrides)
+
+    from app.extensions import babel, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+    _init_login(app, login_manager)
+
+    from app.realtime import init_realtime
+
+    init_realtime(app)
+
+    from app.auth.blueprint import bp as auth_bp
+    from app.main.blueprint import bp as main_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+
+    from app.core.errors import register_error_handlers
+    from app.core.security import add_security_headers
+    from app.core.templating import register_template_helpers
+
+    register_error_handlers(app)
+    register_template_helpers(app)
+    app.after_request(add_security_headers)
+    app.before_request(_restrict_unfinished_accounts)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_login(app: Flask, login_manager) -> None:
+    from flask_babel import lazy_gettext
+
+    from app.auth.sessions import load_session_user
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = lazy_gettext("Please log in to see this page.")
+    # "strong" would log out a whole school whenever its shared router changes address.
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_session_user)
+
+
+def _select_locale():
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    return request.accept_languages.best_match(list(languages)) or "en"
+
+
+def _select_timezone():
+    if current_user and current_user.is_authenticated:
+        return current_user.zone_name
+    return None
+
+
+# Pages a user may still open before the account is ready to use.
+_ALWAYS_ALLOWED = {"static", "auth.login", "auth.logout", "auth.set_language", "main.health"}
+_PENDING_ALLOWED = _ALWAYS_ALLOWED | {"auth.profile", "main.dashboard"}
+_PASSWORD_CHANGE_ALLOWED = _ALWAYS_ALLOWED | {"auth.change_password"}
+
+
+def _restrict_unfinished_accounts():
+    """Pending teachers may only edit their profile; a new pupil must first set a password."""
+    if not current_user.is_authenticated or request.endpoint is None:
+        return None
+    g.viewer = current_user
+    if current_user.must_change_password and request.endpoint not in _PASSWORD_CHANGE_ALLOWED:
+        return redirect(url_for("auth.change_password"))
+    if current_user.is_pending and request.endpoint not in _PENDING_ALLOWED:
+        return redirect(url_for("main.dashboard"))
+    return None

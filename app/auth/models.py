@@ -1,0 +1,205 @@
+"""Schools, people, their sessions and classes: everything below the modules."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, Enum, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import TimestampMixin, UTCDateTime
+from app.extensions import db
+
+
+def _enum(enum_class, name):
+    # Stored as the value strings, checked by the database, same on SQLite and PostgreSQL.
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class SchoolKind(enum.StrEnum):
+    VET_SCHOOL = "vet_school"
+    COMPANY = "company"
+    OTHER = "other"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    TEACHER = "teacher"
+    STUDENT = "student"
+    GUEST = "guest"
+
+
+class AccountStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+class School(TimestampMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2), index=True)  # ISO 3166-1 alpha-2
+    city: Mapped[str] = mapped_column(String(120))
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    timezone: Mapped[str] = mapped_column(String(64))  # IANA name, e.g. Europe/Lisbon
+    kind: Mapped[SchoolKind] = mapped_column(_enum(SchoolKind, "school_kind"), default=SchoolKind.VET_SCHOOL)
+    erasmus_oid: Mapped[str | None] = mapped_column(String(9), unique=True)
+    is_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    people: Mapped[list[User]] = relationship(back_populates="school")
+    classes: Mapped[list[SchoolClass]] = relationship(back_populates="school")
+
+    __table_args__ = (UniqueConstraint("name", "country", "city"),)
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"), index=True)
+    status: Mapped[AccountStatus] = mapped_column(_enum(AccountStatus, "account_status"), default=AccountStatus.ACTIVE)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    validated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    school: Mapped[School | None] = relationship(back_populates="people")
+    memberships: Mapped[list[ClassMembership]] = relationship(back_populates="student", cascade="all, delete-orphan")
+
+    # Filled in by the session loader, so Flask-Login's id is the server-side session token.
+    session_token = None  # type: str | None
+
+    def get_id(self) -> str | None:
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != AccountStatus.DISABLED
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == AccountStatus.PENDING
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == Role.COORDINATOR
+
+    @property
+    def is_teacher(self) -> bool:
+        """Coordinators teach too: they own classes like any teacher."""
+        return self.role in (Role.TEACHER, Role.COORDINATOR)
+
+    @property
+    def is_student(self) -> bool:
+        return self.role == Role.STUDENT
+
+    @property
+    def zone_name(self) -> str:
+        if self.timezone:
+            return self.timezone
+        if self.school is not None:
+            return self.school.timezone
+        return "UTC"
+
+
+class UserSession(db.Model):
+    """A server-side login session: logging out or idling ends it for good."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
+class LoginThrottle(db.Model):
+    """Failed logins per account name and per client address, for growing delays."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10))  # "account" or "address"
+    key: Mapped[str] = mapped_column(String(254))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+
+class SchoolClass(TimestampMixin, db.Model):
+    """A teacher's class (a group of learners), the unit that exchanges are made of."""
+
+    __tablename__ = "school_class"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    vocational_field: Mapped[str] = mapped_column(String(120))
+    eqf_level: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    age_min: Mapped[int] = mapped_column(Integer)
+    age_max: Mapped[int] = mapped_column(Integer)
+    join_code: Mapped[str] = mapped_column(String(12), unique=True)
+    join_code_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    school: Mapped[School] = relationship(back_populates="classes")
+    teacher: Mapped[User] = relationship()
+    languages: Mapped[list[ClassLanguage]] = relationship(
+        back_populates="school_class", cascade="all, delete-orphan", order_by="ClassLanguage.language"
+    )
+    memberships: Mapped[list[ClassMembership]] = relationship(
+        back_populates="school_class", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        CheckConstraint("eqf_level BETWEEN 1 AND 8", name="eqf_level_range"),
+        CheckConstraint("size BETWEEN 1 AND 60", name="size_range"),
+        CheckConstraint("age_min BETWEEN 14 AND 99 AND age_max BETWEEN age_min AND 99", name="age_range"),
+    )
+
+
+class ClassLanguage(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("school_class.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(3))  # ISO 639-1 where it exists
+    cefr_level: Mapped[str] = mapped_column(String(2))  # A1 … C2
+
+    school_class: Mapped[SchoolClass] = relationship(back_populates="languages")
+
+    __table_args__ = (UniqueConstraint("class_id", "language"),)
+
+
+class ClassMembership(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("school_class.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    joined_with_code: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    school_class: Mapped[SchoolClass] = relationship(back_populates="memberships")
+    student: Mapped[User] = relationship(back_populates="memberships")
+
+    __table_args__ = (UniqueConstraint("class_id", "student_id"),)

@@ -1,0 +1,442 @@
+"""Every write about schools, people and classes, as verb_noun functions.
+
+They validate, change the session and flush; the caller (a controller or CLI command)
+commits once at the end, so a failure half-way leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from app.auth import queries, throttle
+from app.auth.models import (
+    AccountStatus,
+    ClassLanguage,
+    ClassMembership,
+    Role,
+    School,
+    SchoolClass,
+    SchoolKind,
+    User,
+)
+from app.auth.passwords import hash_password, needs_rehash, one_time_password, verify_password
+from app.auth.sessions import end_all_sessions
+from app.core import geo
+from app.core.db import utcnow
+from app.core.errors import Conflict, InvalidInput, PermissionDenied, RateLimited
+from app.extensions import db
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 128
+CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
+ERASMUS_OID = re.compile(r"^E\d{8}$")
+
+# Pseudonymous usernames: pupils are never identified by name outside their own class.
+_ADJECTIVES = [
+    "amber",
+    "azure",
+    "brave",
+    "bright",
+    "calm",
+    "clever",
+    "coral",
+    "cosmic",
+    "crimson",
+    "daring",
+    "eager",
+    "fair",
+    "gentle",
+    "golden",
+    "happy",
+    "honest",
+    "jolly",
+    "keen",
+    "kind",
+    "lively",
+    "lucky",
+    "merry",
+    "mighty",
+    "noble",
+    "polar",
+    "proud",
+    "quick",
+    "quiet",
+    "rapid",
+    "ruby",
+    "shiny",
+    "silver",
+    "smart",
+    "snowy",
+    "sunny",
+    "swift",
+    "teal",
+    "tidy",
+    "vivid",
+    "witty",
+]
+_ANIMALS = [
+    "badger",
+    "beaver",
+    "bison",
+    "condor",
+    "crane",
+    "dolphin",
+    "eagle",
+    "falcon",
+    "ferret",
+    "fox",
+    "gecko",
+    "heron",
+    "ibex",
+    "jaguar",
+    "koala",
+    "lemur",
+    "lynx",
+    "marten",
+    "otter",
+    "owl",
+    "panda",
+    "puffin",
+    "raven",
+    "robin",
+    "salmon",
+    "seal",
+    "sparrow",
+    "stork",
+    "swan",
+    "tiger",
+    "turtle",
+    "walrus",
+    "whale",
+    "wolf",
+    "wren",
+    "yak",
+    "zebra",
+]
+
+
+def check_password_strength(password: str, username: str | None = None) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(_("Use at least %(count)d characters.", count=MIN_PASSWORD_LENGTH), field="password")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(_("Use at most %(count)d characters.", count=MAX_PASSWORD_LENGTH), field="password")
+    if username and password.strip().lower() == username.lower():
+        raise InvalidInput(_("Your password must not be your username."), field="password")
+    if len(set(password)) < 4:
+        raise InvalidInput(_("This password is too easy to guess."), field="password")
+
+
+def authenticate(login: str, password: str, address: str) -> User:
+    """The user these credentials belong to, or an error that does not say which part was wrong."""
+    wait = throttle.seconds_to_wait(login, address)
+    if wait:
+        raise RateLimited(_("Too many failed attempts. Please wait %(seconds)d seconds and try again.", seconds=wait))
+    user = queries.user_by_login(login)
+    if not verify_password(user.password_hash if user else None, password) or not user.is_active:
+        throttle.record_failure(login, address)
+        raise InvalidInput(_("The username or password is not correct."))
+    throttle.record_success(login)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def create_school(
+    name: str,
+    country: str,
+    city: str,
+    kind: SchoolKind = SchoolKind.VET_SCHOOL,
+    erasmus_oid: str | None = None,
+    is_verified: bool = False,
+) -> School:
+    name = name.strip()
+    if not name:
+        raise InvalidInput(_("Enter the school's name."), field="school_name")
+    if country not in geo.EUROPEAN_COUNTRIES:
+        raise InvalidInput(_("Choose a country from the list."), field="country")
+    place = geo.find_city(country, city)
+    if place is None:
+        raise InvalidInput(
+            _(
+                "We do not know a town called %(city)s in this country. Choose the nearest town from the list.",
+                city=city,
+            ),
+            field="city",
+        )
+    oid = (erasmus_oid or "").strip().upper() or None
+    if oid and not ERASMUS_OID.match(oid):
+        raise InvalidInput(_("An Erasmus organisation ID is an E followed by 8 digits."), field="erasmus_oid")
+    if oid and db.session.scalar(select(School.id).where(School.erasmus_oid == oid)):
+        raise Conflict(_("A school with this Erasmus organisation ID is already registered."), field="erasmus_oid")
+    duplicate = db.session.scalar(
+        select(School.id).where(
+            func.lower(School.name) == name.lower(), School.country == country, School.city == place["name"]
+        )
+    )
+    if duplicate:
+        raise Conflict(_("This school is already registered: choose it from the list."), field="school_name")
+    school = School(
+        name=name,
+        country=country,
+        city=place["name"],
+        latitude=place["latitude"],
+        longitude=place["longitude"],
+        timezone=place["timezone"],
+        kind=kind,
+        erasmus_oid=oid,
+        is_verified=is_verified,
+    )
+    db.session.add(school)
+    db.session.flush()
+    return school
+
+
+def register_teacher(display_name: str, email: str, password: str, school: School) -> User | None:
+    """A new pending teacher; None when the e-mail is taken (the caller shows the same page)."""
+    email = email.strip().lower()
+    check_password_strength(password, email)
+    password_hash = hash_password(password)  # hashed even when unused: equal timing
+    if db.session.scalar(select(User.id).where((User.email == email) | (User.username == email))):
+        return None
+    teacher = User(
+        username=email,
+        email=email,
+        password_hash=password_hash,
+        display_name=display_name.strip(),
+        role=Role.TEACHER,
+        status=AccountStatus.PENDING,
+        school=school,
+    )
+    db.session.add(teacher)
+    db.session.flush()
+    return teacher
+
+
+def validate_teacher(reviewer: User, teacher: User) -> User:
+    _check_may_review(reviewer, teacher)
+    teacher.status = AccountStatus.ACTIVE
+    teacher.validated_at = utcnow()
+    teacher.validated_by_id = reviewer.id
+    if reviewer.is_admin and teacher.school is not None:
+        # A teacher who registered a new school vouches for it; the admin confirms both.
+        teacher.school.is_verified = True
+    return teacher
+
+
+def reject_teacher(reviewer: User, teacher: User) -> None:
+    _check_may_review(reviewer, teacher)
+    if teacher.status != AccountStatus.PENDING:
+        raise Conflict(_("Only pending registrations can be rejected."))
+    db.session.delete(teacher)
+
+
+def set_teacher_status(reviewer: User, teacher: User, status: AccountStatus) -> User:
+    _check_may_review(reviewer, teacher)
+    if teacher.id == reviewer.id:
+        raise InvalidInput(_("You cannot change your own account's status."))
+    teacher.status = status
+    if status == AccountStatus.DISABLED:
+        end_all_sessions(teacher)
+    return teacher
+
+
+def make_coordinator(reviewer: User, teacher: User) -> User:
+    _check_may_review(reviewer, teacher)
+    if teacher.status != AccountStatus.ACTIVE:
+        raise InvalidInput(_("Validate the teacher first."))
+    teacher.role = Role.COORDINATOR
+    return teacher
+
+
+def _check_may_review(reviewer: User, teacher: User) -> None:
+    if not teacher.is_teacher:
+        raise PermissionDenied(_("Only teachers' accounts are managed here."))
+    if reviewer.is_admin:
+        return
+    if reviewer.is_coordinator and reviewer.school_id == teacher.school_id and reviewer.status == AccountStatus.ACTIVE:
+        return
+    raise PermissionDenied(_("Only a coordinator of this teacher's school can do this."))
+
+
+def create_admin(username: str, email: str, password: str) -> User:
+    username = username.strip().lower()
+    check_password_strength(password, username)
+    if db.session.scalar(select(User.id).where((User.username == username) | (User.email == email.lower()))):
+        raise Conflict(_("This username or e-mail is already taken."))
+    admin = User(
+        username=username,
+        email=email.strip().lower() or None,
+        password_hash=hash_password(password),
+        display_name=username,
+        role=Role.ADMIN,
+        status=AccountStatus.ACTIVE,
+    )
+    db.session.add(admin)
+    db.session.flush()
+    return admin
+
+
+def change_password(user: User, current_password: str | None, new_password: str, keep_session: str | None) -> User:
+    if not user.must_change_password and not verify_password(user.password_hash, current_password or ""):
+        raise InvalidInput(_("Your current password is not correct."), field="current_password")
+    if verify_password(user.password_hash, new_password):
+        raise InvalidInput(_("Choose a password different from the old one."), field="password")
+    check_password_strength(new_password, user.username)
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = False
+    end_all_sessions(user, keep_token=keep_session)
+    return user
+
+
+def update_profile(user: User, display_name: str, locale: str | None, timezone: str | None) -> User:
+    display_name = display_name.strip()
+    if not display_name:
+        raise InvalidInput(_("Enter a name."), field="display_name")
+    user.display_name = display_name[:120]
+    user.locale = locale or None
+    user.timezone = timezone or None
+    return user
+
+
+def new_join_code() -> str:
+    while True:
+        code = "".join(secrets.choice("ABCDEFGHJKMNPQRSTUVWXYZ23456789") for _position in range(8))
+        if not db.session.scalar(select(SchoolClass.id).where(SchoolClass.join_code == code)):
+            return code
+
+
+def _set_class_fields(school_class: SchoolClass, fields: dict, languages: list[tuple[str, str]]) -> None:
+    if fields["age_min"] > fields["age_max"]:
+        raise InvalidInput(_("The youngest age cannot be above the oldest."), field="age_max")
+    if not languages:
+        raise InvalidInput(_("Add at least one working language."), field="languages")
+    seen = set()
+    for code, level in languages:
+        if code in seen:
+            raise InvalidInput(_("Each language can be listed once."), field="languages")
+        if level not in CEFR_LEVELS:
+            raise InvalidInput(_("Choose a CEFR level from A1 to C2."), field="languages")
+        seen.add(code)
+    for key in ("name", "vocational_field", "eqf_level", "size", "age_min", "age_max"):
+        setattr(school_class, key, fields[key])
+    by_code = {language.language: language for language in school_class.languages}
+    school_class.languages = [_reuse_language(by_code.get(code), code, level) for code, level in languages]
+
+
+def _reuse_language(existing: ClassLanguage | None, code: str, level: str) -> ClassLanguage:
+    if existing is None:
+        return ClassLanguage(language=code, cefr_level=level)
+    existing.cefr_level = level
+    return existing
+
+
+def create_class(teacher: User, fields: dict, languages: list[tuple[str, str]]) -> SchoolClass:
+    if not teacher.is_teacher or teacher.is_pending or teacher.school_id is None:
+        raise PermissionDenied(_("Only validated teachers can create classes."))
+    school_class = SchoolClass(school_id=teacher.school_id, teacher_id=teacher.id, join_code=new_join_code())
+    _set_class_fields(school_class, fields, languages)
+    db.session.add(school_class)
+    db.session.flush()
+    return school_class
+
+
+def update_class(school_class: SchoolClass, fields: dict, languages: list[tuple[str, str]]) -> SchoolClass:
+    _set_class_fields(school_class, fields, languages)
+    return school_class
+
+
+def set_join_code_active(school_class: SchoolClass, active: bool, renew: bool = False) -> SchoolClass:
+    school_class.join_code_active = active
+    if renew:
+        school_class.join_code = new_join_code()
+    return school_class
+
+
+def _new_username() -> str:
+    for _attempt in range(50):
+        name = f"{secrets.choice(_ADJECTIVES)}-{secrets.choice(_ANIMALS)}-{secrets.randbelow(90) + 10}"
+        if not db.session.scalar(select(User.id).where(User.username == name)):
+            return name
+    # 40 x 40 x 90 names; this only happens once the space is crowded.
+    return f"{secrets.choice(_ADJECTIVES)}-{secrets.choice(_ANIMALS)}-{secrets.token_hex(3)}"
+
+
+def _add_student(
+    school_class: SchoolClass, display_name: str, password: str, must_change: bool, with_code: bool
+) -> User:
+    username = _new_username()
+    student = User(
+        username=username,
+        password_hash=hash_password(password),
+        display_name=(display_name.strip() or username)[:120],
+        role=Role.STUDENT,
+        status=AccountStatus.ACTIVE,
+        school_id=school_class.school_id,
+        must_change_password=must_change,
+    )
+    student.memberships.append(
+        ClassMembership(school_class=school_class, joined_at=utcnow(), joined_with_code=with_code)
+    )
+    db.session.add(student)
+    return student
+
+
+def create_students(school_class: SchoolClass, names: list[str], count: int, max_batch: int) -> list[tuple[User, str]]:
+    """New student accounts with one-time passwords, by pasted names or by a count."""
+    names = [name.strip() for name in names if name.strip()]
+    if names and count:
+        raise InvalidInput(_("Either paste names or give a number, not both."), field="names")
+    total = len(names) or count
+    if total < 1:
+        raise InvalidInput(_("Paste at least one name or give a number of students."), field="names")
+    if total > max_batch:
+        raise InvalidInput(_("At most %(count)d students at a time.", count=max_batch), field="names")
+    if any(len(name) > 120 for name in names):
+        raise InvalidInput(_("A name can have at most 120 characters."), field="names")
+    cards = []
+    for index in range(total):
+        password = one_time_password()
+        student = _add_student(school_class, names[index] if names else "", password, must_change=True, with_code=False)
+        cards.append((student, password))
+    db.session.flush()
+    return cards
+
+
+def reset_student_password(school_class: SchoolClass, student: User) -> str:
+    if not any(m.class_id == school_class.id for m in student.memberships):
+        raise PermissionDenied(_("This student is not in this class."))
+    password = one_time_password()
+    student.password_hash = hash_password(password)
+    student.must_change_password = True
+    end_all_sessions(student)
+    return password
+
+
+def remove_student(school_class: SchoolClass, student: User) -> None:
+    membership = next((m for m in student.memberships if m.class_id == school_class.id), None)
+    if membership is None:
+        raise PermissionDenied(_("This student is not in this class."))
+    student.memberships.remove(membership)
+    if not student.memberships:
+        # A pupil with no class has nothing left to do here: the account goes.
+        db.session.delete(student)
+
+
+def join_class_with_code(code: str, display_name: str, password: str) -> User:
+    code = code.strip().upper().replace(" ", "").replace("-", "")
+    school_class = db.session.scalar(select(SchoolClass).where(SchoolClass.join_code == code))
+    if school_class is None or not school_class.join_code_active:
+        raise InvalidInput(_("This class code is not valid. Ask your teacher for the current code."), field="code")
+    if not display_name.strip():
+        raise InvalidInput(_("Enter a nickname or your first name."), field="display_name")
+    check_password_strength(password)
+    if len(school_class.memberships) >= 60:
+        raise InvalidInput(_("This class is full. Ask your teacher."), field="code")
+    student = _add_student(school_class, display_name, password, must_change=False, with_code=True)
+    db.session.flush()
+    return student

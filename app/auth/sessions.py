@@ -1,0 +1,72 @@
+"""Server-side login sessions behind Flask-Login.
+
+The cookie carries only a random token; the row behind it is what makes a session valid.
+Logging out ends the row, so a copied cookie is worthless afterwards, and an idle session
+ends on the server, not only in the browser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, session
+from sqlalchemy import select
+
+from app.auth.models import User, UserSession
+from app.core.db import utcnow
+from app.extensions import db
+
+# Writing last_seen_at on every request would turn each page view into a write.
+_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User) -> str:
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(UserSession(token_hash=_hash_token(token), user_id=user.id, created_at=now, last_seen_at=now))
+    user.session_token = token
+    return token
+
+
+def end_session(token: str | None) -> None:
+    if not token:
+        return
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash_token(token)))
+    if row is not None and row.ended_at is None:
+        row.ended_at = utcnow()
+
+
+def end_all_sessions(user: User, keep_token: str | None = None) -> None:
+    keep = _hash_token(keep_token) if keep_token else None
+    for row in db.session.scalars(
+        select(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    ):
+        if row.token_hash != keep:
+            row.ended_at = utcnow()
+
+
+def load_session_user(token: str) -> User | None:
+    """Flask-Login's user loader: the live session's user, or None when ended or idle."""
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash_token(token)))
+    if row is None or row.ended_at is not None:
+        return None
+    now = utcnow()
+    idle_limit = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"]
+    if now - row.last_seen_at > idle_limit or now - row.created_at > lifetime:
+        row.ended_at = now
+        db.session.commit()
+        session.clear()
+        return None
+    if now - row.last_seen_at > _TOUCH_INTERVAL:
+        row.last_seen_at = now
+        db.session.commit()
+    user = row.user
+    user.session_token = token
+    return user

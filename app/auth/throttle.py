@@ -1,0 +1,67 @@
+"""Login throttling per account name and per client address.
+
+After a few free failures each further failure doubles the wait, up to a cap: an attacker
+is slowed to a crawl, while the real owner is never locked out for good. Counters live in
+the database so every server process sees the same ones. Names that match no account are
+throttled exactly like real ones, so the delay reveals nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.auth.models import LoginThrottle
+from app.core.db import utcnow
+from app.extensions import db
+
+ACCOUNT = "account"
+ADDRESS = "address"
+# Failures older than this no longer count: a forgotten password last month is not an attack.
+_FORGET_AFTER = timedelta(hours=24)
+
+
+def _keys(username: str, address: str) -> list[tuple[str, str]]:
+    return [(ACCOUNT, username.strip().lower()[:254]), (ADDRESS, (address or "unknown")[:254])]
+
+
+def seconds_to_wait(username: str, address: str) -> int:
+    """How long this login must wait; 0 when it may go ahead."""
+    now = utcnow()
+    waits = [0]
+    for scope, key in _keys(username, address):
+        row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.scope == scope, LoginThrottle.key == key))
+        if row is not None and row.blocked_until is not None and row.blocked_until > now:
+            waits.append(math.ceil((row.blocked_until - now).total_seconds()))
+    return max(waits)
+
+
+def record_failure(username: str, address: str) -> None:
+    free = current_app.config["LOGIN_FREE_ATTEMPTS"]
+    cap = current_app.config["LOGIN_MAX_DELAY_SECONDS"]
+    now = utcnow()
+    for scope, key in _keys(username, address):
+        row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.scope == scope, LoginThrottle.key == key))
+        if row is None:
+            row = LoginThrottle(scope=scope, key=key, failures=0)
+            db.session.add(row)
+        # An address is shared by a whole school behind one router: it gets more room.
+        allowance = free if scope == ACCOUNT else free * 10
+        if row.last_failure_at is not None and now - row.last_failure_at > _FORGET_AFTER:
+            row.failures = 0
+        row.failures += 1
+        row.last_failure_at = now
+        over = row.failures - allowance
+        if over > 0:
+            row.blocked_until = now + timedelta(seconds=min(cap, 2 ** (over - 1)))
+
+
+def record_success(username: str) -> None:
+    """A correct password clears the account's counter (not the address's)."""
+    scope, key = _keys(username, "")[0]
+    row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.scope == scope, LoginThrottle.key == key))
+    if row is not None:
+        db.session.delete(row)

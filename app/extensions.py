@@ -1,0 +1,18 @@
+"""Extensions are created unbound here and bound to an app in create_app."""
+
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_socketio import SocketIO
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+
+from app.core.db import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+# gevent is set explicitly: auto-detection would pick eventlet if it ever got installed.
+socketio = SocketIO(async_mode="gevent")

@@ -1,0 +1,84 @@
+"""Socket plumbing shared by every module: authentication, limits, acks, presence."""
+
+from __future__ import annotations
+
+import functools
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.core.errors import AppError
+from app.extensions import db, socketio
+from app.realtime.limits import TokenBuckets, payload_size
+from app.realtime.presence import make_presence
+
+
+def error_ack(code: str, message: str) -> dict:
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+def may_use_realtime(user) -> bool:
+    return bool(user and user.is_authenticated and not user.is_pending and not user.must_change_password)
+
+
+def socket_event(event_name: str):
+    """Registers a socket handler with the checks every event needs.
+
+    The handler returns a dict (or None) for a successful ack; an AppError becomes
+    {ok: false, error}; nothing raised reaches the connection and tears it down.
+    """
+
+    def decorator(handler):
+        @functools.wraps(handler)
+        def checked_handler(*args):
+            state = current_app.extensions["crossclass_realtime"]
+            if not may_use_realtime(current_user):
+                return error_ack("unauthorized", _("Your session has ended. Please log in again."))
+            if payload_size(args) > current_app.config["SOCKET_MAX_PAYLOAD_BYTES"]:
+                return error_ack("payload_too_large", _("This message is too large to send."))
+            if not state.buckets.allow(current_user.id):
+                return error_ack("rate_limited", _("You are sending too fast. Please slow down."))
+            try:
+                result = handler(*args)
+                db.session.commit()
+            except AppError as error:
+                db.session.rollback()
+                return error_ack(error.code, error.message)
+            except Exception:
+                db.session.rollback()
+                current_app.logger.exception("socket event %s failed", event_name)
+                return error_ack("server_error", _("Something went wrong on our side. Nothing was saved."))
+            return {"ok": True, **(result or {})}
+
+        socketio.on_event(event_name, checked_handler)
+        return checked_handler
+
+    return decorator
+
+
+class RealtimeState:
+    """Per-app real-time state: the rate-limit buckets and the presence table."""
+
+    def __init__(self, app):
+        self.buckets = TokenBuckets(app.config["SOCKET_EVENTS_PER_SECOND"], app.config["SOCKET_EVENT_BURST"])
+        self.presence = make_presence(app.config["REDIS_URL"])
+        self.socket_owners: dict[str, int] = {}  # sid -> user id, for this process's sockets
+
+
+def init_realtime(app) -> None:
+    socketio.init_app(
+        app,
+        # Engine.IO refuses a handshake whose Origin is not listed (browsers always send
+        # Origin on cross-site requests and WebSockets); connect() checks it again.
+        cors_allowed_origins=app.config["ALLOWED_ORIGINS"],
+        message_queue=app.config["REDIS_URL"],
+        channel="crossclass-socketio",
+        # A hard cap on the wire; larger than the per-event limit so that limit can answer
+        # with a clear error instead of a dropped connection.
+        max_http_buffer_size=max(1_000_000, app.config["SOCKET_MAX_PAYLOAD_BYTES"] * 4),
+        logger=False,
+        engineio_logger=False,
+    )
+    app.extensions["crossclass_realtime"] = RealtimeState(app)
+    from app.realtime import sockets  # noqa: F401  (registers the handlers)

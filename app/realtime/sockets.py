@@ -1,0 +1,67 @@
+"""Connection handling and live presence, the first user of the real-time plumbing."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_socketio import join_room
+
+from app.auth import queries
+from app.extensions import socketio
+from app.realtime import may_use_realtime, socket_event
+from app.realtime.rooms import class_presence_room, user_room
+
+
+def _refuse(code: str, message: str):
+    raise ConnectionRefusedError({"code": code, "message": message})
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    origin = request.headers.get("Origin")
+    if origin is not None and origin.rstrip("/") not in current_app.config["ALLOWED_ORIGINS"]:
+        _refuse("bad_origin", _("Connections from this site are not allowed."))
+    if not current_user.is_authenticated:
+        _refuse("unauthorized", _("Please log in first."))
+    if not may_use_realtime(current_user):
+        _refuse("unauthorized", _("Your account cannot use live features yet."))
+    state = current_app.extensions["crossclass_realtime"]
+    if state.presence.count(current_user.id) >= current_app.config["SOCKETS_PER_USER"]:
+        _refuse("too_many_connections", _("Too many open windows. Close some and reload."))
+
+    join_room(user_room(current_user.id))
+    if current_user.is_teacher:
+        for class_id in queries.class_ids_taught_by(current_user.id):
+            join_room(class_presence_room(class_id))
+    state.socket_owners[request.sid] = current_user.id
+    open_sockets = state.presence.add(current_user.id, request.sid)
+    if open_sockets == 1 and current_user.is_student:
+        _announce_presence(current_user.id, online=True)
+
+
+@socketio.on("disconnect")
+def on_disconnect(reason=None):
+    state = current_app.extensions["crossclass_realtime"]
+    # Not current_user: the session may have ended (logout elsewhere) while the socket
+    # was open, and the socket must still be taken off its owner's count.
+    user_id = state.socket_owners.pop(request.sid, None)
+    if user_id is None:
+        return
+    if state.presence.remove(user_id, request.sid) == 0 and queries.is_student(user_id):
+        _announce_presence(user_id, online=False)
+
+
+def _announce_presence(student_id: int, online: bool) -> None:
+    for class_id in queries.class_ids_of_student(student_id):
+        socketio.emit("presence", {"user_id": student_id, "online": online}, to=class_presence_room(class_id))
+
+
+@socket_event("presence_sync")
+def presence_sync(_payload=None):
+    """Which of my students are online now; the page calls it after every (re)connect."""
+    if not current_user.is_teacher:
+        return {"online": []}
+    student_ids = queries.student_ids_taught_by(current_user.id)
+    state = current_app.extensions["crossclass_realtime"]
+    return {"online": sorted(state.presence.online(student_ids))}

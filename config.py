@@ -1,0 +1,149 @@
+"""One configuration module: every setting comes from the environment, checked at start-up.
+
+A wrong value stops the app with a message that names the variable and what it expects,
+instead of failing later on the first request that needs it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message tells the operator how to fix it."""
+
+
+def _int_setting(environ, name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name} must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def _database_url(environ) -> str:
+    url = environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{INSTANCE_DIR / 'crossclass.db'}"
+    if url.startswith("postgres://"):
+        # Heroku-style URLs are common in the wild; SQLAlchemy only knows the long scheme.
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if not (url.startswith("sqlite:///") or url.startswith("postgresql+psycopg://")):
+        raise ConfigError(f"DATABASE_URL must start with sqlite:/// or postgresql:// (got {url.split(':', 1)[0]!r})")
+    return url
+
+
+def _redis_url(environ) -> str | None:
+    url = environ.get("REDIS_URL", "").strip()
+    if not url:
+        return None
+    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix:// (got {url!r})")
+    return url
+
+
+def _allowed_origins(environ, port: int) -> list[str]:
+    raw = environ.get("ALLOWED_ORIGINS", "").strip()
+    if not raw:
+        return [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+    origins = []
+    for origin in (part.strip().rstrip("/") for part in raw.split(",")):
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+            raise ConfigError(
+                "ALLOWED_ORIGINS must be a comma-separated list of origins such as "
+                f"https://crossclass.example.eu (got {origin!r})"
+            )
+        origins.append(origin)
+    return origins
+
+
+def _secret_key(environ, instance_dir: Path) -> str:
+    key = environ.get("SECRET_KEY", "").strip()
+    if key:
+        if len(key) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters long")
+        return key
+    # Generated once and kept, so sessions survive a restart without any set-up.
+    key_file = instance_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def _bool_setting(environ, name: str, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def load_config(environ=None, instance_dir: Path | None = None) -> dict:
+    """Build the Flask config mapping from the environment; raises ConfigError when invalid."""
+    environ = os.environ if environ is None else environ
+    instance_dir = instance_dir or INSTANCE_DIR
+    port = _int_setting(environ, "PORT", 5000, 1, 65535)
+    origins = _allowed_origins(environ, port)
+    database_url = _database_url(environ)
+    every_origin_https = all(origin.startswith("https://") for origin in origins)
+    config = {
+        "PORT": port,
+        "SECRET_KEY": _secret_key(environ, instance_dir),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        "REDIS_URL": _redis_url(environ),
+        "ALLOWED_ORIGINS": origins,
+        # Secure cookies need HTTPS; a local http:// set-up could not log in with them.
+        "SESSION_COOKIE_SECURE": _bool_setting(environ, "COOKIE_SECURE", every_origin_https),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "crossclass_session",
+        "REMEMBER_COOKIE_SECURE": every_origin_https,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int_setting(environ, "SESSION_LIFETIME_HOURS", 12, 1, 24 * 30)),
+        "SESSION_IDLE_MINUTES": _int_setting(environ, "SESSION_IDLE_MINUTES", 60, 5, 24 * 60),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session it belongs to
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "LANGUAGES": {"en": "English", "de": "Deutsch"},
+        # Login throttling: delays double after FREE_ATTEMPTS failures, capped, never a lock-out.
+        "LOGIN_FREE_ATTEMPTS": _int_setting(environ, "LOGIN_FREE_ATTEMPTS", 5, 1, 100),
+        "LOGIN_MAX_DELAY_SECONDS": _int_setting(environ, "LOGIN_MAX_DELAY_SECONDS", 900, 1, 86400),
+        # Real-time limits, per user (see docs/realtime.md).
+        "SOCKET_MAX_PAYLOAD_BYTES": _int_setting(environ, "SOCKET_MAX_PAYLOAD_BYTES", 16_384, 256, 1 << 20),
+        "SOCKET_EVENTS_PER_SECOND": _int_setting(environ, "SOCKET_EVENTS_PER_SECOND", 10, 1, 1000),
+        "SOCKET_EVENT_BURST": _int_setting(environ, "SOCKET_EVENT_BURST", 20, 1, 10000),
+        "SOCKETS_PER_USER": _int_setting(environ, "SOCKETS_PER_USER", 8, 1, 100),
+        "STUDENTS_PER_BATCH": 60,
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    }
+    return config
+
+
+def _engine_options(database_url: str) -> dict:
+    if database_url.startswith("sqlite"):
+        # WAL and the busy timeout are set per connection in app/core/db.py.
+        return {"connect_args": {"timeout": 15}}
+    return {"pool_pre_ping": True}
