@@ -114,6 +114,9 @@ def load_config(environ=None, instance_dir: Path | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "REDIS_URL": _redis_url(environ),
+        # Keys and the pub/sub channel start with this, so several deployments (or test
+        # runs) can share one Redis without seeing each other.
+        "REDIS_NAMESPACE": environ.get("REDIS_NAMESPACE", "crossclass").strip() or "crossclass",
         "ALLOWED_ORIGINS": origins,
         # Secure cookies need HTTPS; a local http:// set-up could not log in with them.
         "SESSION_COOKIE_SECURE": _bool_setting(environ, "COOKIE_SECURE", every_origin_https),

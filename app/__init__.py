@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g, redirect, request, session, url_for
+from flask import Flask, redirect, request, session, url_for
 from flask_login import current_user
 
 from config import INSTANCE_DIR, load_config
@@ -97,7 +97,6 @@ def _restrict_unfinished_accounts():
     """Pending teachers may only edit their profile; a new pupil must first set a password."""
     if not current_user.is_authenticated or request.endpoint is None:
         return None
-    g.viewer = current_user
     if current_user.must_change_password and request.endpoint not in _PASSWORD_CHANGE_ALLOWED:
         return redirect(url_for("auth.change_password"))
     if current_user.is_pending and request.endpoint not in _PENDING_ALLOWED:

@@ -62,7 +62,7 @@ class RealtimeState:
 
     def __init__(self, app):
         self.buckets = TokenBuckets(app.config["SOCKET_EVENTS_PER_SECOND"], app.config["SOCKET_EVENT_BURST"])
-        self.presence = make_presence(app.config["REDIS_URL"])
+        self.presence = make_presence(app.config["REDIS_URL"], app.config["REDIS_NAMESPACE"])
         self.socket_owners: dict[str, int] = {}  # sid -> user id, for this process's sockets
 
 
@@ -73,7 +73,7 @@ def init_realtime(app) -> None:
         # Origin on cross-site requests and WebSockets); connect() checks it again.
         cors_allowed_origins=app.config["ALLOWED_ORIGINS"],
         message_queue=app.config["REDIS_URL"],
-        channel="crossclass-socketio",
+        channel=f"{app.config['REDIS_NAMESPACE']}:socketio",
         # A hard cap on the wire; larger than the per-event limit so that limit can answer
         # with a clear error instead of a dropped connection.
         max_http_buffer_size=max(1_000_000, app.config["SOCKET_MAX_PAYLOAD_BYTES"] * 4),

@@ -40,11 +40,11 @@ class MemoryPresence:
 class RedisPresence:
     """One Redis hash per user, a field per open socket; MULTI keeps add+count atomic."""
 
-    def __init__(self, url: str, prefix: str = "crossclass:presence:"):
+    def __init__(self, url: str, namespace: str):
         import redis
 
         self._redis = redis.Redis.from_url(url)
-        self._prefix = prefix
+        self._prefix = f"{namespace}:presence:"
 
     def _key(self, user_id: int) -> str:
         return f"{self._prefix}{user_id}"
@@ -74,5 +74,5 @@ class RedisPresence:
             return {user_id for user_id, exists in zip(user_ids, pipe.execute(), strict=True) if exists}
 
 
-def make_presence(redis_url: str | None):
-    return RedisPresence(redis_url) if redis_url else MemoryPresence()
+def make_presence(redis_url: str | None, namespace: str):
+    return RedisPresence(redis_url, namespace) if redis_url else MemoryPresence()
