@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,10 +34,10 @@ def _int_setting(environ, name: str, default: int, minimum: int, maximum: int) -
     return value
 
 
-def _database_url(environ) -> str:
+def _database_url(environ, instance_dir: Path) -> str:
     url = environ.get("DATABASE_URL", "").strip()
     if not url:
-        return f"sqlite:///{INSTANCE_DIR / 'crossclass.db'}"
+        return f"sqlite:///{instance_dir / 'crossclass.db'}"
     if url.startswith("postgres://"):
         # Heroku-style URLs are common in the wild; SQLAlchemy only knows the long scheme.
         url = "postgresql://" + url[len("postgres://") :]
@@ -80,13 +81,33 @@ def _secret_key(environ, instance_dir: Path) -> str:
         return key
     # Generated once and kept, so sessions survive a restart without any set-up.
     key_file = instance_dir / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    instance_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
+    try:
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: of several processes starting at once, exactly one writes the key; the
+        # mode is set at creation, so the key is never readable by others, not even briefly.
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = _read_key_file(key_file)
+    except OSError as error:
+        raise ConfigError(f"SECRET_KEY is not set and {key_file} cannot be created: {error.strerror}") from None
+    else:
+        key = secrets.token_hex(32)
+        with os.fdopen(descriptor, "w") as stream:
+            stream.write(key)
     return key
+
+
+def _read_key_file(key_file: Path) -> str:
+    # Another process may have created the file a moment ago and still be writing it.
+    for _attempt in range(50):
+        try:
+            key = key_file.read_text().strip()
+        except OSError as error:
+            raise ConfigError(f"SECRET_KEY is not set and {key_file} cannot be read: {error.strerror}") from None
+        if len(key) >= 32:
+            return key
+        time.sleep(0.02)
+    raise ConfigError(f"{key_file} must hold a SECRET_KEY of at least 32 characters; delete it to make a new one")
 
 
 def _bool_setting(environ, name: str, default: bool) -> bool:
@@ -106,11 +127,12 @@ def load_config(environ=None, instance_dir: Path | None = None) -> dict:
     instance_dir = instance_dir or INSTANCE_DIR
     port = _int_setting(environ, "PORT", 5000, 1, 65535)
     origins = _allowed_origins(environ, port)
-    database_url = _database_url(environ)
+    database_url = _database_url(environ, instance_dir)
     every_origin_https = all(origin.startswith("https://") for origin in origins)
+    # Secure cookies need HTTPS; a local http:// set-up could not log in with them.
+    cookie_secure = _bool_setting(environ, "COOKIE_SECURE", every_origin_https)
     config = {
         "PORT": port,
-        "SECRET_KEY": _secret_key(environ, instance_dir),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "REDIS_URL": _redis_url(environ),
@@ -118,12 +140,11 @@ def load_config(environ=None, instance_dir: Path | None = None) -> dict:
         # runs) can share one Redis without seeing each other.
         "REDIS_NAMESPACE": environ.get("REDIS_NAMESPACE", "crossclass").strip() or "crossclass",
         "ALLOWED_ORIGINS": origins,
-        # Secure cookies need HTTPS; a local http:// set-up could not log in with them.
-        "SESSION_COOKIE_SECURE": _bool_setting(environ, "COOKIE_SECURE", every_origin_https),
+        "SESSION_COOKIE_SECURE": cookie_secure,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "crossclass_session",
-        "REMEMBER_COOKIE_SECURE": every_origin_https,
+        "REMEMBER_COOKIE_SECURE": cookie_secure,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int_setting(environ, "SESSION_LIFETIME_HOURS", 12, 1, 24 * 30)),
         "SESSION_IDLE_MINUTES": _int_setting(environ, "SESSION_IDLE_MINUTES", 60, 5, 24 * 60),
@@ -142,6 +163,8 @@ def load_config(environ=None, instance_dir: Path | None = None) -> dict:
         "STUDENTS_PER_BATCH": 60,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     }
+    # Last: a wrong setting elsewhere must not leave a freshly generated key file behind.
+    config["SECRET_KEY"] = _secret_key(environ, instance_dir)
     return config
 
 

@@ -6,12 +6,14 @@ Every demo account has the same password, printed by `make run` and listed in th
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.auth.models import AccountStatus, ClassLanguage, ClassMembership, Role, School, SchoolClass, User
 from app.auth.operations import create_school, new_join_code
 from app.auth.passwords import hash_password
 from app.core.db import utcnow
+from app.core.errors import Conflict
 from app.extensions import db
 
 DEMO_PASSWORD = "crossclass-demo"  # noqa: S105 (public, printed for demo logins)
@@ -154,6 +156,9 @@ def seed_demo(only_if_empty: bool = True) -> str | None:
     """Adds the demo data; returns a summary, or None when there was data already."""
     if only_if_empty and db.session.scalar(select(func.count(User.id))):
         return None
+    demo_usernames = [username for _role, username in demo_logins()]
+    if db.session.scalar(select(User.id).where(User.username.in_(demo_usernames)).limit(1)):
+        raise Conflict(_("The demo data is already loaded."))
     password_hash = hash_password(DEMO_PASSWORD)  # one hash for all: argon2 is slow on purpose
     now = utcnow()
     db.session.add(

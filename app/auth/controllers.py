@@ -117,12 +117,16 @@ def register():
                 school = db.session.get(School, int(form.school_id.data))
                 if school is None or not school.is_verified:
                     raise NotFound(_("Choose your school from the list."), field="school_id")
-            operations.register_teacher(form.display_name.data, form.email.data, form.password.data, school)
+            teacher = operations.register_teacher(form.display_name.data, form.email.data, form.password.data, school)
         except AppError as error:
             db.session.rollback()
             _attach_error(form, error)
             return render_template("auth/register.html", form=form), 400
-        db.session.commit()
+        if teacher is None:
+            # The e-mail is taken: keep nothing (not even a new school) and answer as for a new one.
+            db.session.rollback()
+        else:
+            db.session.commit()
         return redirect(url_for("auth.registered"))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/register.html", form=form), status

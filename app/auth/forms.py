@@ -14,13 +14,19 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from app.auth.models import SchoolKind
 from app.auth.operations import CEFR_LEVELS, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from app.core.geo import country_choices
 
 NEW_SCHOOL = "new"
+# The shape of an address only (no DNS look-up): WTForms' Email validator needs the
+# email_validator package, and an address is only ever used to log in with.
+EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
+# WTForms 3.3 deprecates (value, label) tuples as choices given to a field's constructor.
+_CEFR_CHOICES = [SelectChoice(level) for level in CEFR_LEVELS]
 
 # The working languages classes exchange in: the EU's official languages plus neighbours.
 WORKING_LANGUAGES = [
@@ -62,6 +68,10 @@ WORKING_LANGUAGES = [
 ]
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 def language_choices() -> list[tuple[str, str]]:
     return sorted(
         ((code, pycountry.languages.get(alpha_2=code).name) for code in WORKING_LANGUAGES), key=lambda pair: pair[1]
@@ -92,7 +102,11 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
 
 class RegisterTeacherForm(NewPasswordMixin, FlaskForm):
     display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    email = EmailField(
+        _l("E-mail"),
+        validators=[DataRequired(), Length(max=254), Regexp(EMAIL_SHAPE, message=_l("Enter a valid e-mail address."))],
+        filters=[_strip],
+    )
     password = PasswordField(
         _l("Password"),
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
@@ -110,15 +124,15 @@ class RegisterTeacherForm(NewPasswordMixin, FlaskForm):
     kind = SelectField(
         _l("Type of organisation"),
         choices=[
-            (SchoolKind.VET_SCHOOL.value, _l("Vocational school (VET)")),
-            (SchoolKind.COMPANY.value, _l("Company")),
-            (SchoolKind.OTHER.value, _l("Other organisation")),
+            SelectChoice(SchoolKind.VET_SCHOOL.value, _l("Vocational school (VET)")),
+            SelectChoice(SchoolKind.COMPANY.value, _l("Company")),
+            SelectChoice(SchoolKind.OTHER.value, _l("Other organisation")),
         ],
         default=SchoolKind.VET_SCHOOL.value,
     )
     erasmus_oid = StringField(
         _l("Erasmus organisation ID (optional)"),
-        validators=[Optional(), Length(max=9)],
+        validators=[Optional(), Length(max=9, message=_l("An Erasmus organisation ID is an E followed by 8 digits."))],
         description=_l("An E followed by 8 digits, e.g. E10012345."),
     )
 
@@ -156,16 +170,16 @@ class SchoolClassForm(FlaskForm):
         validators=[DataRequired(), Length(max=120)],
         description=_l("For example: cooking, automotive, electrical installation."),
     )
-    eqf_level = SelectField(_l("EQF level"), choices=[(str(level), str(level)) for level in range(1, 9)], default="4")
+    eqf_level = SelectField(_l("EQF level"), choices=[SelectChoice(str(level)) for level in range(1, 9)], default="4")
     size = IntegerField(_l("Number of learners"), validators=[InputRequired(), NumberRange(min=1, max=60)])
     age_min = IntegerField(_l("Youngest learner's age"), validators=[InputRequired(), NumberRange(min=14, max=99)])
     age_max = IntegerField(_l("Oldest learner's age"), validators=[InputRequired(), NumberRange(min=14, max=99)])
     language_1 = SelectField(_l("Working language"), choices=[], validators=[InputRequired()])
-    level_1 = SelectField(_l("Level"), choices=[(level, level) for level in CEFR_LEVELS], default="B1")
+    level_1 = SelectField(_l("Level"), choices=_CEFR_CHOICES, default="B1")
     language_2 = SelectField(_l("Second working language (optional)"), choices=[])
-    level_2 = SelectField(_l("Level"), choices=[(level, level) for level in CEFR_LEVELS], default="A2")
+    level_2 = SelectField(_l("Level"), choices=_CEFR_CHOICES, default="A2")
     language_3 = SelectField(_l("Third working language (optional)"), choices=[])
-    level_3 = SelectField(_l("Level"), choices=[(level, level) for level in CEFR_LEVELS], default="A2")
+    level_3 = SelectField(_l("Level"), choices=_CEFR_CHOICES, default="A2")
 
     LANGUAGE_SLOTS = 3
 

@@ -10,6 +10,7 @@ import re
 import secrets
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from app.auth import queries, throttle
@@ -134,7 +135,13 @@ def authenticate(login: str, password: str, address: str) -> User:
     """The user these credentials belong to, or an error that does not say which part was wrong."""
     wait = throttle.seconds_to_wait(login, address)
     if wait:
-        raise RateLimited(_("Too many failed attempts. Please wait %(seconds)d seconds and try again.", seconds=wait))
+        raise RateLimited(
+            ngettext(
+                "Too many failed attempts. Please wait %(num)d second and try again.",
+                "Too many failed attempts. Please wait %(num)d seconds and try again.",
+                wait,
+            )
+        )
     user = queries.user_by_login(login)
     if not verify_password(user.password_hash if user else None, password) or not user.is_active:
         throttle.record_failure(login, address)
@@ -232,7 +239,19 @@ def reject_teacher(reviewer: User, teacher: User) -> None:
     _check_may_review(reviewer, teacher)
     if teacher.status != AccountStatus.PENDING:
         raise Conflict(_("Only pending registrations can be rejected."))
+    school = teacher.school
     db.session.delete(teacher)
+    db.session.flush()
+    if school is not None and not school.is_verified and not _school_in_use(school):
+        # A new school came with this registration; nobody vouches for it any more.
+        db.session.delete(school)
+
+
+def _school_in_use(school: School) -> bool:
+    return bool(
+        db.session.scalar(select(User.id).where(User.school_id == school.id).limit(1))
+        or db.session.scalar(select(SchoolClass.id).where(SchoolClass.school_id == school.id).limit(1))
+    )
 
 
 def set_teacher_status(reviewer: User, teacher: User, status: AccountStatus) -> User:
@@ -265,12 +284,20 @@ def _check_may_review(reviewer: User, teacher: User) -> None:
 
 def create_admin(username: str, email: str, password: str) -> User:
     username = username.strip().lower()
+    email = email.strip().lower()
+    if not username or len(username) > 64:
+        raise InvalidInput(_("A username has 1 to 64 characters."), field="username")
+    if email and "@" not in email:
+        raise InvalidInput(_("Enter a valid e-mail address."), field="email")
     check_password_strength(password, username)
-    if db.session.scalar(select(User.id).where((User.username == username) | (User.email == email.lower()))):
+    taken = (User.username == username) | (User.email == username)
+    if email:
+        taken = taken | (User.email == email) | (User.username == email)
+    if db.session.scalar(select(User.id).where(taken)):
         raise Conflict(_("This username or e-mail is already taken."))
     admin = User(
         username=username,
-        email=email.strip().lower() or None,
+        email=email or None,
         password_hash=hash_password(password),
         display_name=username,
         role=Role.ADMIN,

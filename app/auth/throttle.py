@@ -20,6 +20,8 @@ from app.extensions import db
 
 ACCOUNT = "account"
 ADDRESS = "address"
+# An address is shared by a whole school behind one router: it gets this many times more room.
+ADDRESS_ALLOWANCE_FACTOR = 10
 # Failures older than this no longer count: a forgotten password last month is not an attack.
 _FORGET_AFTER = timedelta(hours=24)
 
@@ -48,8 +50,7 @@ def record_failure(username: str, address: str) -> None:
         if row is None:
             row = LoginThrottle(scope=scope, key=key, failures=0)
             db.session.add(row)
-        # An address is shared by a whole school behind one router: it gets more room.
-        allowance = free if scope == ACCOUNT else free * 10
+        allowance = free if scope == ACCOUNT else free * ADDRESS_ALLOWANCE_FACTOR
         if row.last_failure_at is not None and now - row.last_failure_at > _FORGET_AFTER:
             row.failures = 0
         row.failures += 1

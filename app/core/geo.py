@@ -69,8 +69,21 @@ def country_choices() -> list[tuple[str, str]]:
     return sorted(((code, country_name(code)) for code in EUROPEAN_COUNTRIES), key=lambda pair: pair[1])
 
 
+# Letters that Unicode does not decompose into a base letter and an accent.
+_UNDECOMPOSED = str.maketrans(
+    {"ł": "l", "ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe", "þ": "th"}
+)
+
+
 def _fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+    """Case- and accent-free, so "wroclaw" finds Wrocław and "arhus" finds Århus."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_UNDECOMPOSED))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _is_code(name: str) -> bool:
+    # GeoNames lists airport and UN/LOCODE codes (NUE, LIS) among a town's other names.
+    return len(name) <= 4 and name.isupper()
 
 
 @lru_cache(maxsize=1)
@@ -88,6 +101,10 @@ def _cities_by_country() -> dict[str, list[dict]]:
                     "timezone": city["timezone"],
                     "population": int(city["population"]),
                     "folded": _fold(city["name"]),
+                    # Teachers type their town's own name (Nürnberg, Warszawa, Lisboa).
+                    "other_names": {
+                        _fold(other) for other in city.get("alternatenames", []) if other and not _is_code(other)
+                    },
                 }
             )
     for cities in by_country.values():
@@ -96,21 +113,31 @@ def _cities_by_country() -> dict[str, list[dict]]:
 
 
 def search_cities(country: str, query: str, limit: int = 15) -> list[dict]:
-    """Towns of a country whose name starts with (then contains) the query, biggest first."""
+    """Towns of a country whose name, or one of its other names, starts with the query (then
+    whose name contains it), biggest first."""
     folded = _fold(query.strip())
     cities = _cities_by_country().get(country, [])
     if not folded:
         return [_public(c) for c in cities[:limit]]
-    starts = [c for c in cities if c["folded"].startswith(folded)]
-    contains = [c for c in cities if folded in c["folded"] and not c["folded"].startswith(folded)]
+    starts = [
+        c for c in cities if c["folded"].startswith(folded) or any(o.startswith(folded) for o in c["other_names"])
+    ]
+    found = {c["id"] for c in starts}
+    contains = [c for c in cities if c["id"] not in found and folded in c["folded"]]
     return [_public(c) for c in (starts + contains)[:limit]]
 
 
 def find_city(country: str, name: str) -> dict | None:
-    """The biggest town of that exact name in the country, or None."""
+    """The biggest town of that name in the country (its usual name first, then its other names), or None."""
     folded = _fold(name.strip())
-    for city in _cities_by_country().get(country, []):
+    if not folded:
+        return None
+    cities = _cities_by_country().get(country, [])
+    for city in cities:
         if city["folded"] == folded:
+            return _public(city)
+    for city in cities:
+        if folded in city["other_names"]:
             return _public(city)
     return None
 

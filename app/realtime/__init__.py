@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -11,7 +12,27 @@ from flask_login import current_user
 from app.core.errors import AppError
 from app.extensions import db, socketio
 from app.realtime.limits import TokenBuckets, payload_size
-from app.realtime.presence import make_presence
+from app.realtime.presence import PROCESS_TTL_SECONDS, RedisPresence, make_presence
+
+log = logging.getLogger(__name__)
+
+
+# Every handler registered through on_socket(), so init_realtime can bind them to each app's
+# server: Flask-SocketIO re-registers on init_app only the handlers it saw before its first
+# server existed, and a second app in the same process (the test suite builds one per
+# database) would otherwise get a server that accepts every socket without any check.
+_HANDLERS: list[tuple[str, object]] = []
+
+
+def on_socket(event_name: str):
+    """Registers a raw Socket.IO handler (connect, disconnect) for every app."""
+
+    def decorator(handler):
+        _HANDLERS.append((event_name, handler))
+        socketio.on_event(event_name, handler)
+        return handler
+
+    return decorator
 
 
 def error_ack(code: str, message: str) -> dict:
@@ -51,7 +72,7 @@ def socket_event(event_name: str):
                 return error_ack("server_error", _("Something went wrong on our side. Nothing was saved."))
             return {"ok": True, **(result or {})}
 
-        socketio.on_event(event_name, checked_handler)
+        on_socket(event_name)(checked_handler)
         return checked_handler
 
     return decorator
@@ -64,6 +85,26 @@ class RealtimeState:
         self.buckets = TokenBuckets(app.config["SOCKET_EVENTS_PER_SECOND"], app.config["SOCKET_EVENT_BURST"])
         self.presence = make_presence(app.config["REDIS_URL"], app.config["REDIS_NAMESPACE"])
         self.socket_owners: dict[str, int] = {}  # sid -> user id, for this process's sockets
+        self._heartbeat_started = False
+
+    def keep_presence_alive(self) -> None:
+        """Starts this process's presence heartbeat with its first socket.
+
+        Not in create_app: CLI commands build the app too and must not start tasks. The
+        in-memory table needs none: it lives and dies with its only process.
+        """
+        if isinstance(self.presence, RedisPresence) and not self._heartbeat_started:
+            self._heartbeat_started = True
+            socketio.start_background_task(self._beat_forever)
+
+    def _beat_forever(self) -> None:
+        while True:
+            socketio.sleep(PROCESS_TTL_SECONDS / 3)
+            try:
+                self.presence.beat()
+            except Exception:
+                # Redis away for a moment: the next beat may still come within the TTL.
+                log.exception("presence heartbeat failed")
 
 
 def init_realtime(app) -> None:
@@ -81,4 +122,7 @@ def init_realtime(app) -> None:
         engineio_logger=False,
     )
     app.extensions["crossclass_realtime"] = RealtimeState(app)
-    from app.realtime import sockets  # noqa: F401  (registers the handlers)
+    from app.realtime import sockets  # noqa: F401  (registers the handlers on first import)
+
+    for event_name, handler in _HANDLERS:
+        socketio.on_event(event_name, handler)

@@ -1,29 +1,65 @@
 """Emit after commit: nothing reaches a client that the database did not keep.
 
 Writers call emit_after_commit() inside their transaction; the events wait in the session
-and go out only when that session commits, and vanish when it rolls back.
+and go out only when its outermost transaction commits. Each event remembers the
+transaction (or savepoint) it was queued in, so rolling back a savepoint drops only the
+events queued inside it: chat's retry path rolls back a duplicate `client_id` insert in a
+savepoint and still commits the rest.
 """
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from app.extensions import socketio
 
 _PENDING = "crossclass_pending_emits"
+log = logging.getLogger(__name__)
 
 
-def emit_after_commit(session: Session, event_name: str, data, room: str) -> None:
-    session.info.setdefault(_PENDING, []).append((event_name, data, room))
+def emit_after_commit(session: Session | scoped_session, event_name: str, data, room: str) -> None:
+    if isinstance(session, scoped_session):  # db.session: the current request's session
+        session = session()
+    # Begin explicitly when nothing has run yet: a rollback of a session that never began
+    # fires no event, and the queued emit would leak into the session's next commit.
+    transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
+    session.info.setdefault(_PENDING, []).append((transaction, event_name, data, room))
+
+
+def _queued_within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 @event.listens_for(Session, "after_commit")
 def _flush_emits(session: Session) -> None:
-    for event_name, data, room in session.info.pop(_PENDING, []):
-        socketio.emit(event_name, data, to=room)
+    # Fires for the outermost commit only; a released savepoint's events wait for it.
+    for _transaction, event_name, data, room in session.info.pop(_PENDING, []):
+        try:
+            socketio.emit(event_name, data, to=room)
+        except Exception:
+            # The data is committed; a lost live update is repaired by the client's replay
+            # from last_seq, and must not turn a saved write into an error for the writer.
+            log.exception("could not emit %s to %s after commit", event_name, room)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_emits(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_emits(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending = session.info.get(_PENDING)
+    if pending:
+        session.info[_PENDING] = [entry for entry in pending if not _queued_within(entry[0], previous_transaction)]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_uncommitted(session: Session, transaction: SessionTransaction) -> None:
+    # A session closed without commit or rollback ends its transaction without any
+    # rollback event; whatever is still queued then was never committed. (On commit,
+    # after_commit has already sent everything.)
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)

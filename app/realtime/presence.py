@@ -1,11 +1,15 @@
 """Who is online: the open sockets of each user, shared by all processes through Redis.
 
-Without REDIS_URL there is one process and the table lives in memory.
+Without REDIS_URL there is one process and the table lives in memory, and dies with it.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
+
+# A process that has not said it is alive for this long is taken for dead.
+PROCESS_TTL_SECONDS = 30
 
 
 class MemoryPresence:
@@ -38,31 +42,54 @@ class MemoryPresence:
 
 
 class RedisPresence:
-    """One Redis hash per user, a field per open socket; MULTI keeps add+count atomic."""
+    """One Redis hash per user, a field per open socket, named after the process holding it.
 
-    def __init__(self, url: str, namespace: str):
+    A process that dies (a crash, a kill, a restart during deployment) never runs its
+    disconnect handlers, so its fields would stay forever: its pupils shown online, and
+    each user's SOCKETS_PER_USER slowly filled with ghosts. Each process therefore keeps a
+    heartbeat key alive (beat(), every PROCESS_TTL_SECONDS / 3); a field whose process has
+    no heartbeat is not counted, and is deleted when next seen.
+    """
+
+    def __init__(self, url: str, namespace: str, process_ttl: int = PROCESS_TTL_SECONDS):
         import redis
 
         self._redis = redis.Redis.from_url(url)
         self._prefix = f"{namespace}:presence:"
+        self._process_ttl = process_ttl
+        self.process_id = secrets.token_hex(8)
 
     def _key(self, user_id: int) -> str:
         return f"{self._prefix}{user_id}"
 
+    def _process_key(self, process_id: str) -> str:
+        return f"{self._prefix}process:{process_id}"
+
+    def _field(self, sid: str) -> str:
+        return f"{self.process_id}:{sid}"
+
+    def beat(self) -> None:
+        """Says this process is alive; call at least every process_ttl / 2 seconds."""
+        self._redis.set(self._process_key(self.process_id), 1, ex=self._process_ttl)
+
     def add(self, user_id: int, sid: str) -> int:
+        """Records a socket; returns how many the user now has open in live processes."""
         with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self._key(user_id), sid, 1)
-            pipe.hlen(self._key(user_id))
-            return int(pipe.execute()[1])
+            pipe.set(self._process_key(self.process_id), 1, ex=self._process_ttl)
+            pipe.hset(self._key(user_id), self._field(sid), 1)
+            pipe.hkeys(self._key(user_id))
+            fields = pipe.execute()[2]
+        return len(self._live_fields({user_id: fields})[user_id])
 
     def remove(self, user_id: int, sid: str) -> int:
         with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hdel(self._key(user_id), sid)
-            pipe.hlen(self._key(user_id))
-            return int(pipe.execute()[1])
+            pipe.hdel(self._key(user_id), self._field(sid))
+            pipe.hkeys(self._key(user_id))
+            fields = pipe.execute()[1]
+        return len(self._live_fields({user_id: fields})[user_id])
 
     def count(self, user_id: int) -> int:
-        return int(self._redis.hlen(self._key(user_id)))
+        return len(self._live_fields({user_id: self._redis.hkeys(self._key(user_id))})[user_id])
 
     def online(self, user_ids) -> set[int]:
         user_ids = list(user_ids)
@@ -70,8 +97,24 @@ class RedisPresence:
             return set()
         with self._redis.pipeline(transaction=False) as pipe:
             for user_id in user_ids:
-                pipe.exists(self._key(user_id))
-            return {user_id for user_id, exists in zip(user_ids, pipe.execute(), strict=True) if exists}
+                pipe.hkeys(self._key(user_id))
+            fields = dict(zip(user_ids, pipe.execute(), strict=True))
+        return {user_id for user_id, live in self._live_fields(fields).items() if live}
+
+    def _live_fields(self, fields_by_user: dict[int, list[bytes]]) -> dict[int, list[bytes]]:
+        """Keeps the fields of processes with a heartbeat; deletes the others' fields."""
+        processes = sorted({field.split(b":", 1)[0] for fields in fields_by_user.values() for field in fields})
+        if not processes:
+            return {user_id: [] for user_id in fields_by_user}
+        beating = self._redis.mget([self._process_key(process.decode()) for process in processes])
+        alive = {process for process, beat in zip(processes, beating, strict=True) if beat is not None}
+        live: dict[int, list[bytes]] = {}
+        for user_id, fields in fields_by_user.items():
+            live[user_id] = [field for field in fields if field.split(b":", 1)[0] in alive]
+            dead = [field for field in fields if field.split(b":", 1)[0] not in alive]
+            if dead:
+                self._redis.hdel(self._key(user_id), *dead)
+        return live
 
 
 def make_presence(redis_url: str | None, namespace: str):

@@ -6,18 +6,22 @@ from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import join_room
+from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
 from app.auth import queries
 from app.extensions import socketio
-from app.realtime import may_use_realtime, socket_event
+from app.realtime import may_use_realtime, on_socket, socket_event
 from app.realtime.rooms import class_presence_room, user_room
 
 
 def _refuse(code: str, message: str):
-    raise ConnectionRefusedError({"code": code, "message": message})
+    # python-socketio sends a refusal as {message, data}; socket.io-client hands it to
+    # "connect_error" as err.message and err.data. The builtin ConnectionRefusedError
+    # would be replaced by a generic message and lose the code.
+    raise SocketRefused(message, {"code": code, "message": message})
 
 
-@socketio.on("connect")
+@on_socket("connect")
 def on_connect(auth=None):
     origin = request.headers.get("Origin")
     if origin is not None and origin.rstrip("/") not in current_app.config["ALLOWED_ORIGINS"]:
@@ -26,21 +30,25 @@ def on_connect(auth=None):
         _refuse("unauthorized", _("Please log in first."))
     if not may_use_realtime(current_user):
         _refuse("unauthorized", _("Your account cannot use live features yet."))
+    watched_classes = queries.class_ids_taught_by(current_user.id) if current_user.is_teacher else []
     state = current_app.extensions["crossclass_realtime"]
-    if state.presence.count(current_user.id) >= current_app.config["SOCKETS_PER_USER"]:
+    # Count this socket first and take it back when over the limit: checking before adding
+    # would let simultaneous connects (several tabs restoring at once) all pass the check.
+    open_sockets = state.presence.add(current_user.id, request.sid)
+    state.keep_presence_alive()
+    if open_sockets > current_app.config["SOCKETS_PER_USER"]:
+        state.presence.remove(current_user.id, request.sid)
         _refuse("too_many_connections", _("Too many open windows. Close some and reload."))
+    state.socket_owners[request.sid] = current_user.id
 
     join_room(user_room(current_user.id))
-    if current_user.is_teacher:
-        for class_id in queries.class_ids_taught_by(current_user.id):
-            join_room(class_presence_room(class_id))
-    state.socket_owners[request.sid] = current_user.id
-    open_sockets = state.presence.add(current_user.id, request.sid)
+    for class_id in watched_classes:
+        join_room(class_presence_room(class_id))
     if open_sockets == 1 and current_user.is_student:
         _announce_presence(current_user.id, online=True)
 
 
-@socketio.on("disconnect")
+@on_socket("disconnect")
 def on_disconnect(reason=None):
     state = current_app.extensions["crossclass_realtime"]
     # Not current_user: the session may have ended (logout elsewhere) while the socket

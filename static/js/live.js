@@ -1,5 +1,5 @@
 // One Socket.IO connection per page, shared by the page's modules. Logging in is enough:
-// the server authenticates the socket with the session cookie.
+// the server authenticates the socket with the session cookie (protocol: docs/realtime.md).
 import { io } from "../vendor/socket.io.esm.min.js";
 
 let socket = null;
@@ -9,6 +9,12 @@ export function connectLive() {
     socket = io({ reconnectionDelayMax: 10000 });
   }
   return socket;
+}
+
+// A refused connect carries {code, message} in err.data, the message already translated.
+// The client retries by itself unless the server turned it away (socket.active is false).
+export function refusalMessage(error) {
+  return error?.data?.message || null;
 }
 
 // Every page that loads this module wants to be live (a student's dashboard shows presence).

@@ -1,5 +1,5 @@
 // A teacher's dashboard: which students are online now, updated live.
-import { connectLive } from "./live.js";
+import { connectLive, refusalMessage } from "./live.js";
 
 const panel = document.querySelector("[data-presence]");
 const status = panel?.querySelector("[data-live-status]");
@@ -18,13 +18,21 @@ if (panel) {
     status.textContent = status.dataset.liveLabel;
     // Everything may have changed while we were disconnected: ask for the whole picture.
     socket.emit("presence_sync", {}, (ack) => {
-      if (!ack?.ok) return;
+      if (!ack?.ok) {
+        // e.g. the session ended in another tab: say so instead of showing stale dots.
+        status.textContent = ack?.error?.message || status.dataset.offlineLabel;
+        return;
+      }
       const online = new Set(ack.online);
       for (const item of panel.querySelectorAll("[data-user-id]")) {
         setOnline(item.dataset.userId, online.has(Number(item.dataset.userId)));
       }
       panel.dataset.synced = "true";
     });
+  });
+  socket.on("connect_error", (error) => {
+    status.textContent = refusalMessage(error) || status.dataset.offlineLabel;
+    panel.dataset.synced = "false";
   });
   socket.on("disconnect", () => {
     status.textContent = status.dataset.offlineLabel;

@@ -5,9 +5,15 @@ const newSchool = document.getElementById("new-school");
 const country = document.getElementById("country");
 const city = document.getElementById("city");
 const options = document.getElementById("city-options");
+// Needed for a new school only: marked required while the new-school fields are shown.
+const neededForNewSchool = [document.getElementById("school_name"), country, city];
 
 function toggleNewSchool() {
-  newSchool.hidden = schoolSelect.value !== "new";
+  const registeringSchool = schoolSelect.value === "new";
+  newSchool.hidden = !registeringSchool;
+  for (const input of neededForNewSchool) {
+    input.required = registeringSchool;
+  }
 }
 
 let pending = null;
@@ -28,9 +34,19 @@ async function suggestCities() {
   }
 }
 
+// One request once typing pauses, not one per key.
+let typingTimer = null;
+function suggestCitiesSoon() {
+  clearTimeout(typingTimer);
+  typingTimer = setTimeout(suggestCities, 150);
+}
+
 if (form) {
   toggleNewSchool();
   schoolSelect.addEventListener("change", toggleNewSchool);
-  city.addEventListener("input", suggestCities);
-  country.addEventListener("change", suggestCities);
+  city.addEventListener("input", suggestCitiesSoon);
+  country.addEventListener("change", () => {
+    options.replaceChildren(); // towns of the previous country no longer apply
+    suggestCities();
+  });
 }

@@ -1,0 +1,143 @@
+"""config.load_config: every setting checked at start-up, with a message naming the variable."""
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_KEY = "k" * 40
+VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+
+
+def load(tmp_path, **environ):
+    return load_config({"SECRET_KEY": GOOD_KEY, **environ}, instance_dir=tmp_path)
+
+
+def test_defaults_make_a_local_sqlite_set_up(tmp_path):
+    config = load(tmp_path)
+
+    assert config["PORT"] == 5000
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'crossclass.db'}"
+    assert config["ALLOWED_ORIGINS"] == ["http://127.0.0.1:5000", "http://localhost:5000"]
+    assert config["REDIS_URL"] is None
+    assert config["SESSION_COOKIE_SECURE"] is False
+    assert config["SESSION_COOKIE_HTTPONLY"] is True
+    assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_well_formed_values_are_taken(tmp_path):
+    config = load(
+        tmp_path,
+        PORT="8080",
+        DATABASE_URL="postgres://crossclass@db.example.eu/crossclass",
+        REDIS_URL="redis://127.0.0.1:6379/2",
+        ALLOWED_ORIGINS="https://crossclass.example.eu/, https://www.crossclass.example.eu",
+        SESSION_IDLE_MINUTES="30",
+    )
+
+    assert config["PORT"] == 8080
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://crossclass@db.example.eu/crossclass"
+    assert config["REDIS_URL"] == "redis://127.0.0.1:6379/2"
+    assert config["ALLOWED_ORIGINS"] == ["https://crossclass.example.eu", "https://www.crossclass.example.eu"]
+    assert config["SESSION_IDLE_MINUTES"] == 30
+    # Every origin is https, so the cookies are only ever sent over https.
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["REMEMBER_COOKIE_SECURE"] is True
+
+
+def test_cookie_secure_can_be_set_explicitly(tmp_path):
+    behind_proxy = load(tmp_path, ALLOWED_ORIGINS="http://10.0.0.5:5000", COOKIE_SECURE="yes")
+    plain = load(tmp_path, ALLOWED_ORIGINS="https://crossclass.example.eu", COOKIE_SECURE="false")
+
+    assert behind_proxy["SESSION_COOKIE_SECURE"] is behind_proxy["REMEMBER_COOKIE_SECURE"] is True
+    assert plain["SESSION_COOKIE_SECURE"] is plain["REMEMBER_COOKIE_SECURE"] is False
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DATABASE_URL", "mysql://root@localhost/crossclass"),
+        ("DATABASE_URL", "crossclass.db"),
+        ("PORT", "http"),
+        ("PORT", "0"),
+        ("PORT", "70000"),
+        ("ALLOWED_ORIGINS", "crossclass.example.eu"),
+        ("ALLOWED_ORIGINS", "https://crossclass.example.eu/app"),
+        ("ALLOWED_ORIGINS", "ftp://crossclass.example.eu"),
+        ("REDIS_URL", "localhost:6379"),
+        ("REDIS_URL", "http://127.0.0.1:6379"),
+        ("SECRET_KEY", "too-short"),
+        ("COOKIE_SECURE", "maybe"),
+        ("SESSION_IDLE_MINUTES", "1"),
+        ("LOGIN_FREE_ATTEMPTS", "several"),
+    ],
+)
+def test_a_wrong_value_stops_start_up_naming_the_variable(tmp_path, variable, value):
+    with pytest.raises(ConfigError) as error:
+        load(tmp_path, **{variable: value})
+
+    assert variable in str(error.value)
+    # Nothing is written when the configuration is refused.
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_a_secret_key_is_generated_once_and_kept(tmp_path):
+    instance = tmp_path / "instance"
+
+    first = load_config({}, instance_dir=instance)
+    second = load_config({}, instance_dir=instance)
+
+    assert len(first["SECRET_KEY"]) >= 32
+    assert first["SECRET_KEY"] == second["SECRET_KEY"]
+    key_file = instance / "secret_key"
+    assert key_file.read_text().strip() == first["SECRET_KEY"]
+    # Only the server's own user may read it.
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    # Another instance directory gets its own key.
+    assert load_config({}, instance_dir=tmp_path / "other")["SECRET_KEY"] != first["SECRET_KEY"]
+
+
+def test_a_secret_key_in_the_environment_wins_and_writes_no_file(tmp_path):
+    config = load_config({"SECRET_KEY": GOOD_KEY}, instance_dir=tmp_path)
+
+    assert config["SECRET_KEY"] == GOOD_KEY
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_an_empty_key_file_is_refused_instead_of_used(tmp_path):
+    (tmp_path / "secret_key").write_text("")
+
+    with pytest.raises(ConfigError) as error:
+        load_config({}, instance_dir=tmp_path)
+
+    assert "SECRET_KEY" in str(error.value)
+
+
+def test_the_server_refuses_to_start_with_a_bad_port_and_says_why(tmp_path):
+    environ = {
+        **os.environ,
+        "PORT": "eighty",
+        "SECRET_KEY": GOOD_KEY,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'never.db'}",
+    }
+    environ.pop("REDIS_URL", None)
+
+    result = subprocess.run(
+        [str(VENV_PYTHON) if VENV_PYTHON.exists() else sys.executable, "wsgi.py"],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode != 0
+    assert "CrossClass cannot start: PORT must be a whole number, got 'eighty'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "never.db").exists()
