@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.requirements-installed
 JS_STAMP := static/vendor/.installed
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
-export FLASK_APP := app:create_app
+export FLASK_APP := app:create_app_or_exit
 
 .PHONY: run test setup lint format translations-update clean
 

@@ -155,6 +155,9 @@ def load_config(environ=None, instance_dir: Path | None = None) -> dict:
         # Login throttling: delays double after FREE_ATTEMPTS failures, capped, never a lock-out.
         "LOGIN_FREE_ATTEMPTS": _int_setting(environ, "LOGIN_FREE_ATTEMPTS", 5, 1, 100),
         "LOGIN_MAX_DELAY_SECONDS": _int_setting(environ, "LOGIN_MAX_DELAY_SECONDS", 900, 1, 86400),
+        # Reverse proxies (nginx) in front of the app: their X-Forwarded-For entries are
+        # trusted, so login throttling counts each client's own address, not the proxy's.
+        "TRUSTED_PROXIES": _int_setting(environ, "TRUSTED_PROXIES", 0, 0, 5),
         # Real-time limits, per user (see docs/realtime.md).
         "SOCKET_MAX_PAYLOAD_BYTES": _int_setting(environ, "SOCKET_MAX_PAYLOAD_BYTES", 16_384, 256, 1 << 20),
         "SOCKET_EVENTS_PER_SECOND": _int_setting(environ, "SOCKET_EVENTS_PER_SECOND", 10, 1, 1000),

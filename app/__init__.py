@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from flask import Flask, redirect, request, session, url_for
+from flask import Flask, has_request_context, redirect, request, session, url_for
 from flask_login import current_user
 
-from config import INSTANCE_DIR, load_config
+from app.core.security import TrustedProxies
+from config import INSTANCE_DIR, ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app_or_exit() -> Flask:
+    """For the `flask` command: a bad setting ends with its message, not a traceback."""
+    try:
+        return create_app()
+    except ConfigError as error:
+        sys.exit(f"CrossClass cannot start: {error}")
 
 
 def create_app(overrides: dict | None = None, environ=None) -> Flask:
@@ -23,6 +33,7 @@ def create_app(overrides: dict | None = None, environ=None) -> Flask:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
     if overrides:
         app.config.update(overrides)
+    app.wsgi_app = TrustedProxies(app, app.wsgi_app)
 
     from app.extensions import babel, csrf, db, login_manager, migrate
 
@@ -73,6 +84,9 @@ def _init_login(app: Flask, login_manager) -> None:
 def _select_locale():
     from flask import current_app
 
+    if not has_request_context():
+        return None  # CLI commands and background tasks: the default language
+
     languages = current_app.config["LANGUAGES"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
@@ -89,7 +103,7 @@ def _select_timezone():
 
 # Pages a user may still open before the account is ready to use.
 _ALWAYS_ALLOWED = {"static", "auth.login", "auth.logout", "auth.set_language", "main.health"}
-_PENDING_ALLOWED = _ALWAYS_ALLOWED | {"auth.profile", "main.dashboard"}
+_PENDING_ALLOWED = _ALWAYS_ALLOWED | {"auth.profile", "auth.change_password", "main.dashboard"}
 _PASSWORD_CHANGE_ALLOWED = _ALWAYS_ALLOWED | {"auth.change_password"}
 
 

@@ -76,6 +76,7 @@ def test_cookie_secure_can_be_set_explicitly(tmp_path):
         ("COOKIE_SECURE", "maybe"),
         ("SESSION_IDLE_MINUTES", "1"),
         ("LOGIN_FREE_ATTEMPTS", "several"),
+        ("TRUSTED_PROXIES", "-1"),
     ],
 )
 def test_a_wrong_value_stops_start_up_naming_the_variable(tmp_path, variable, value):

@@ -26,6 +26,7 @@ from app.auth.models import AccountStatus, School, SchoolKind, User
 from app.auth.sessions import end_session, start_session
 from app.core import geo
 from app.core.errors import AppError, NotFound, PermissionDenied
+from app.core.security import client_address, is_local_path
 from app.extensions import db
 
 
@@ -77,7 +78,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = operations.authenticate(form.login.data, form.password.data, request.remote_addr or "")
+            user = operations.authenticate(form.login.data, form.password.data, client_address())
         except AppError as error:
             db.session.commit()  # keep the failure count
             form.form_errors.append(error.message)
@@ -195,7 +196,7 @@ def set_language():
         db.session.commit()
     target = request.form.get("next", "")
     # Only a path on this site: never an open redirect.
-    if not target.startswith("/") or target.startswith("//"):
+    if not is_local_path(target):
         target = url_for("main.dashboard")
     return redirect(target)
 

@@ -186,7 +186,16 @@ def create_school(
         )
     )
     if duplicate:
-        raise Conflict(_("This school is already registered: choose it from the list."), field="school_name")
+        # Only verified schools are in the list; an unverified one waits for an administrator.
+        if db.session.get(School, duplicate).is_verified:
+            raise Conflict(_("This school is already registered: choose it from the list."), field="school_name")
+        raise Conflict(
+            _(
+                "This school was registered a moment ago and waits for a CrossClass administrator. "
+                "Please register again once it is in the list."
+            ),
+            field="school_name",
+        )
     school = School(
         name=name,
         country=country,
@@ -258,6 +267,9 @@ def set_teacher_status(reviewer: User, teacher: User, status: AccountStatus) -> 
     _check_may_review(reviewer, teacher)
     if teacher.id == reviewer.id:
         raise InvalidInput(_("You cannot change your own account's status."))
+    if teacher.status == AccountStatus.PENDING:
+        # Validation records who vouched for the teacher; enabling would skip that.
+        raise InvalidInput(_("Validate or reject this registration first."))
     teacher.status = status
     if status == AccountStatus.DISABLED:
         end_all_sessions(teacher)

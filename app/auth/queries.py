@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.auth.models import AccountStatus, ClassMembership, Role, School, SchoolClass, User
@@ -76,14 +77,14 @@ def class_for_teacher(class_id: int, teacher: User) -> SchoolClass:
     """The class, if this teacher may manage it (its own teacher, or its school's coordinator)."""
     school_class = db.session.get(SchoolClass, class_id)
     if school_class is None:
-        raise NotFound("class not found")
+        raise NotFound(_("This class does not exist or is not one of yours."))
     if school_class.teacher_id == teacher.id:
         return school_class
     if teacher.is_coordinator and teacher.school_id == school_class.school_id:
         return school_class
     if teacher.is_admin:
         return school_class
-    raise PermissionDenied("not your class")
+    raise PermissionDenied(_("This class does not exist or is not one of yours."))
 
 
 def students_of_class(class_id: int) -> list[User]:

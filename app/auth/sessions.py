@@ -59,7 +59,8 @@ def load_session_user(token: str) -> User | None:
     now = utcnow()
     idle_limit = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
     lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"]
-    if now - row.last_seen_at > idle_limit or now - row.created_at > lifetime:
+    # A disabled account is refused even if a session of it was somehow left open.
+    if now - row.last_seen_at > idle_limit or now - row.created_at > lifetime or not row.user.is_active:
         row.ended_at = now
         db.session.commit()
         session.clear()

@@ -113,18 +113,28 @@ def _cities_by_country() -> dict[str, list[dict]]:
 
 
 def search_cities(country: str, query: str, limit: int = 15) -> list[dict]:
-    """Towns of a country whose name, or one of its other names, starts with the query (then
-    whose name contains it), biggest first."""
+    """Towns of a country matching the query, biggest first within each kind of match: the
+    whole name (also another name: "Wien" finds Vienna), the start of the name, the start
+    of another name, then anywhere in the name."""
     folded = _fold(query.strip())
     cities = _cities_by_country().get(country, [])
     if not folded:
         return [_public(c) for c in cities[:limit]]
-    starts = [
-        c for c in cities if c["folded"].startswith(folded) or any(o.startswith(folded) for o in c["other_names"])
-    ]
-    found = {c["id"] for c in starts}
-    contains = [c for c in cities if c["id"] not in found and folded in c["folded"]]
-    return [_public(c) for c in (starts + contains)[:limit]]
+
+    def rank(city: dict) -> int | None:
+        if city["folded"] == folded or folded in city["other_names"]:
+            return 0
+        if city["folded"].startswith(folded):
+            return 1
+        if any(other.startswith(folded) for other in city["other_names"]):
+            return 2
+        if folded in city["folded"]:
+            return 3
+        return None
+
+    ranked = [(rank(city), position) for position, city in enumerate(cities)]
+    matches = sorted((r, position) for r, position in ranked if r is not None)
+    return [_public(cities[position]) for _rank, position in matches[:limit]]
 
 
 def find_city(country: str, name: str) -> dict | None:

@@ -164,6 +164,17 @@ def test_a_school_with_a_taken_erasmus_id_is_refused(client, make):
     assert (count(User), count(School)) == (users, schools)
 
 
+def test_a_school_waiting_for_validation_is_not_registered_twice(client, make):
+    make.school(name="Escola Nova do Porto", is_verified=False)
+    users, schools = count(User), count(School)
+
+    response = register(client, school_id="new", school_name="escola nova do porto", country="PT", city="Porto")
+
+    assert response.status_code == 400
+    assert "waits for a CrossClass administrator" in field_error(response, "school_name")
+    assert (count(User), count(School)) == (users, schools)
+
+
 def test_a_logged_in_user_is_sent_to_the_dashboard_instead_of_registering(client, make):
     from tests.conftest import log_in
 

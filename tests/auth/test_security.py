@@ -185,6 +185,42 @@ def test_one_address_trying_many_accounts_is_slowed_down(client, make, app, monk
     assert attempt(other, teacher.username, PASSWORD, attacker).status_code == 302
 
 
+def test_behind_a_trusted_proxy_each_client_is_counted_by_its_own_address(client, make, app, monkeypatch):
+    monkeypatch.setitem(app.config, "TRUSTED_PROXIES", 1)
+
+    def through_proxy(client_address):
+        return post_form(
+            client,
+            "/login",
+            {"login": "nobody@example.eu", "password": "wrong-password"},
+            environ_overrides={"REMOTE_ADDR": "127.0.0.1"},
+            headers={"X-Forwarded-For": f"203.0.113.99, {client_address}"},
+        )
+
+    through_proxy("198.51.100.7")
+    through_proxy("198.51.100.8")
+
+    # The proxy's own address is not blamed, and an address the client made up is not used.
+    assert throttle_row("address", "127.0.0.1") is None
+    assert throttle_row("address", "203.0.113.99") is None
+    assert throttle_row("address", "198.51.100.7").failures == 1
+    assert throttle_row("address", "198.51.100.8").failures == 1
+
+
+def test_without_a_trusted_proxy_a_forwarded_address_is_ignored(client, app):
+    assert app.config["TRUSTED_PROXIES"] == 0
+    post_form(
+        client,
+        "/login",
+        {"login": "nobody@example.eu", "password": "wrong-password"},
+        environ_overrides={"REMOTE_ADDR": "192.0.2.50"},
+        headers={"X-Forwarded-For": "198.51.100.9"},
+    )
+
+    assert throttle_row("address", "198.51.100.9") is None
+    assert throttle_row("address", "192.0.2.50").failures == 1
+
+
 def test_a_disabled_account_gets_the_same_answer_as_a_wrong_password(client, make):
     teacher = make.teacher(status=AccountStatus.DISABLED)
 
@@ -201,6 +237,16 @@ def test_a_disabled_account_gets_the_same_answer_as_a_wrong_password(client, mak
 def only_session(user) -> UserSession:
     db.session.expire_all()
     return db.session.scalar(select(UserSession).where(UserSession.user_id == user.id))
+
+
+def test_a_session_of_a_disabled_account_is_not_honoured(client, make):
+    teacher = make.teacher()
+    log_in(client, teacher)
+    teacher.status = AccountStatus.DISABLED  # e.g. by an administrator in the database
+    db.session.flush()
+
+    assert client.get("/dashboard").headers["Location"].startswith("/login")
+    assert only_session(teacher).ended_at is not None
 
 
 def test_an_idle_session_ends_on_the_server(client, make, app):
@@ -424,6 +470,23 @@ def test_every_page_is_served_with_a_strict_csp_and_without_inline_scripts(make,
             visit(user_client, path)
 
     assert seen >= 20
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example/", "\\/evil.example", "/%0a/x\n"]
+)
+def test_the_language_switch_never_redirects_off_the_site(client, target):
+    response = post_form(client, "/language", {"language": "de", "next": target})
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/dashboard"
+
+
+def test_the_language_switch_returns_to_the_page_it_was_used_on(client):
+    response = post_form(client, "/language", {"language": "de", "next": "/join?from=menu"})
+
+    assert response.headers["Location"] == "/join?from=menu"
+    assert 'lang="de"' in client.get("/login").get_data(as_text=True)
 
 
 def test_csrf_tokens_differ_between_sessions(app):

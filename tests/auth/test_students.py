@@ -314,3 +314,21 @@ def test_bad_join_input_is_explained_and_creates_nothing(client, make, fields, f
     assert response.status_code == 400
     assert message in field_error(response, field)
     assert count(User, User.role == Role.STUDENT) == 0
+
+
+def test_a_full_class_cannot_be_joined(client, make):
+    school_class = make.school_class(join_code="FULLCLS2")
+    for _number in range(60):
+        make.student(school_class)
+
+    response = join(client, "FULLCLS2")
+
+    assert response.status_code == 400
+    assert "This class is full. Ask your teacher." in field_error(response, "code")
+    assert count(ClassMembership, ClassMembership.class_id == school_class.id) == 60
+
+
+def test_a_logged_in_user_is_not_offered_to_join(client, make):
+    log_in(client, make.teacher())
+
+    assert client.get("/join").headers["Location"].endswith("/dashboard")

@@ -223,3 +223,17 @@ def test_an_unknown_action_or_teacher_is_not_found(client, make):
 
     assert review(client, teacher, "promote-to-admin").status_code == 404
     assert post_form(client, "/school/teachers/999999/validate", {}, page="/school/teachers").status_code == 404
+
+
+@pytest.mark.parametrize("action", ["enable", "disable"])
+def test_a_pending_registration_is_validated_or_rejected_not_switched_on_or_off(client, make, action):
+    school = make.school()
+    coordinator = make.coordinator(school)
+    pending = make.teacher(school, status=AccountStatus.PENDING)
+    log_in(client, coordinator)
+
+    response = review(client, pending, action)
+
+    assert response.status_code == 400
+    assert "Validate or reject this registration first." in text_of(response)
+    assert count(User, User.id == pending.id, User.status == AccountStatus.PENDING) == 1
