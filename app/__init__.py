@@ -47,6 +47,10 @@ def create_app(overrides: dict | None = None, environ=None) -> Flask:
 
     init_realtime(app)
 
+    from app.modules import register_modules
+
+    register_modules(app)
+
     from app.auth.blueprint import bp as auth_bp
     from app.main.blueprint import bp as main_bp
 

@@ -6,23 +6,11 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Enum, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import TimestampMixin, UTCDateTime
+from app.core.db import TimestampMixin, UTCDateTime, enum_column
 from app.extensions import db
-
-
-def _enum(enum_class, name):
-    # Stored as the value strings, checked by the database, same on SQLite and PostgreSQL.
-    return Enum(
-        enum_class,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda members: [member.value for member in members],
-    )
 
 
 class SchoolKind(enum.StrEnum):
@@ -53,7 +41,7 @@ class School(TimestampMixin, db.Model):
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     timezone: Mapped[str] = mapped_column(String(64))  # IANA name, e.g. Europe/Lisbon
-    kind: Mapped[SchoolKind] = mapped_column(_enum(SchoolKind, "school_kind"), default=SchoolKind.VET_SCHOOL)
+    kind: Mapped[SchoolKind] = mapped_column(enum_column(SchoolKind, "school_kind"), default=SchoolKind.VET_SCHOOL)
     erasmus_oid: Mapped[str | None] = mapped_column(String(9), unique=True)
     is_verified: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -69,8 +57,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(120))
-    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"), index=True)
-    status: Mapped[AccountStatus] = mapped_column(_enum(AccountStatus, "account_status"), default=AccountStatus.ACTIVE)
+    role: Mapped[Role] = mapped_column(enum_column(Role, "user_role"), index=True)
+    status: Mapped[AccountStatus] = mapped_column(
+        enum_column(AccountStatus, "account_status"), default=AccountStatus.ACTIVE
+    )
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     locale: Mapped[str | None] = mapped_column(String(8))
