@@ -110,6 +110,16 @@ def _read_key_file(key_file: Path) -> str:
     raise ConfigError(f"{key_file} must hold a SECRET_KEY of at least 32 characters; delete it to make a new one")
 
 
+CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
+
+
+def _choice_setting(environ, name: str, default: str, choices) -> str:
+    value = environ.get(name, "").strip() or default
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def _bool_setting(environ, name: str, default: bool) -> bool:
     raw = environ.get(name, "").strip().lower()
     if raw == "":
@@ -164,6 +174,22 @@ def load_config(environ=None, instance_dir: Path | None = None) -> dict:
         "SOCKET_EVENT_BURST": _int_setting(environ, "SOCKET_EVENT_BURST", 20, 1, 10000),
         "SOCKETS_PER_USER": _int_setting(environ, "SOCKETS_PER_USER", 8, 1, 100),
         "STUDENTS_PER_BATCH": 60,
+        # Partner matching (app/modules/matching/scoring.py): hard limits and soft weights.
+        "MATCH_MIN_LANGUAGE_LEVEL": _choice_setting(environ, "MATCH_MIN_LANGUAGE_LEVEL", "A2", CEFR_LEVELS),
+        "MATCH_MIN_LIVE_MINUTES": _int_setting(environ, "MATCH_MIN_LIVE_MINUTES", 45, 0, 24 * 60),
+        "MATCH_LIVE_TARGET_MINUTES": _int_setting(environ, "MATCH_LIVE_TARGET_MINUTES", 180, 15, 24 * 60),
+        "MATCH_MIN_COMMON_DAYS": _int_setting(environ, "MATCH_MIN_COMMON_DAYS", 14, 1, 365),
+        "MATCH_REPEAT_PENALTY": 0.15,
+        "MATCH_WEIGHTS": {
+            "field": 0.30,
+            "eqf": 0.10,
+            "language": 0.15,
+            "live": 0.15,
+            "themes": 0.10,
+            "size": 0.05,
+            "distance": 0.10,
+            "preferred_country": 0.05,
+        },
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     }
     # Last: a wrong setting elsewhere must not leave a freshly generated key file behind.

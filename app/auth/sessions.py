@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from flask import current_app, session
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.auth.models import User, UserSession
 from app.core.db import utcnow
@@ -53,7 +54,10 @@ def end_all_sessions(user: User, keep_token: str | None = None) -> None:
 
 def load_session_user(token: str) -> User | None:
     """Flask-Login's user loader: the live session's user, or None when ended or idle."""
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash_token(token)))
+    # One query per request (and per socket event): the session row with its user.
+    row = db.session.scalar(
+        select(UserSession).options(joinedload(UserSession.user)).where(UserSession.token_hash == _hash_token(token))
+    )
     if row is None or row.ended_at is not None:
         return None
     now = utcnow()
