@@ -6,6 +6,8 @@ Every demo account has the same password, printed by `make run` and listed in th
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -15,6 +17,7 @@ from app.auth.passwords import hash_password
 from app.core.db import utcnow
 from app.core.errors import Conflict
 from app.extensions import db
+from app.modules.matching.models import AvailabilitySlot, ClassProfile, ExchangeMode
 
 DEMO_PASSWORD = "crossclass-demo"  # noqa: S105 (public, printed for demo logins)
 STUDENTS_PER_CLASS = 4
@@ -141,6 +144,119 @@ DEMO_SCHOOLS = [
 ]
 
 
+# Partner profiles of the demo classes, for the 2027 spring term, so that demo teachers get
+# real suggestions. Slots are school hours in each school's local time (weekday 0 = Monday).
+# class name: (ISCED-F detailed field, qualification, mode, can send, can host, themes, slots)
+SPRING_2027 = (date(2027, 2, 1), date(2027, 5, 28))
+_SCHOOL_HOURS = [(1, 9 * 60, 12 * 60), (3, 13 * 60, 16 * 60)]
+_MORNINGS = [(0, 9 * 60, 11 * 60), (2, 10 * 60, 12 * 60), (3, 13 * 60, 15 * 60)]
+DEMO_PROFILES = {
+    "Cozinha 11A": ("1013", "Cook", "virtual", False, False, ["green_skills", "cultural_heritage"], _SCHOOL_HOURS),
+    "Restaurante 12B": (
+        "1013",
+        "Restaurant and bar technician",
+        "virtual",
+        False,
+        False,
+        ["entrepreneurship", "cultural_heritage"],
+        _SCHOOL_HOURS,
+    ),
+    "ICT Support 2": ("0611", "ICT support technician", "virtual", False, False, ["digital_skills"], _SCHOOL_HOURS),
+    "Electricians 1": (
+        "0713",
+        "Electrician",
+        "virtual",
+        False,
+        False,
+        ["green_skills", "health_and_safety"],
+        _SCHOOL_HOURS,
+    ),
+    "Adult Electricians": ("0713", "Electrician", "virtual", False, False, ["green_skills"], _MORNINGS),
+    "Mechanik 3T": (
+        "0716",
+        "Motor vehicle mechanic",
+        "blended",
+        True,
+        True,
+        ["green_skills", "health_and_safety"],
+        _SCHOOL_HOURS,
+    ),
+    "Elektromobilność 2": (
+        "0716",
+        "Electromobility technician",
+        "virtual",
+        False,
+        False,
+        ["green_skills", "digital_skills"],
+        _SCHOOL_HOURS,
+    ),
+    "Meccatronica 4A": (
+        "0715",
+        "Mechatronics operator",
+        "virtual",
+        False,
+        False,
+        ["digital_skills", "health_and_safety"],
+        _SCHOOL_HOURS,
+    ),
+    "Elettrotecnica 3B": ("0713", "Electrical technician", "virtual", False, False, ["green_skills"], _SCHOOL_HOURS),
+    "Kfz-Mechatronik 11": (
+        "0716",
+        "Automotive mechatronics technician",
+        "blended",
+        True,
+        True,
+        ["green_skills", "digital_skills"],
+        _SCHOOL_HOURS,
+    ),
+    "Fachinformatik 12": ("0613", "IT specialist", "virtual", False, False, ["digital_skills"], _MORNINGS),
+    "Cocina y Gastronomía 1": (
+        "1013",
+        "Cooking and gastronomy technician",
+        "virtual",
+        False,
+        False,
+        ["green_skills", "cultural_heritage", "inclusion"],
+        _SCHOOL_HOURS,
+    ),
+    "Cuidados Auxiliares 2": (
+        "0913",
+        "Nursing care assistant",
+        "virtual",
+        False,
+        False,
+        ["health_and_safety", "inclusion"],
+        _SCHOOL_HOURS,
+    ),
+    "Dietética 1": ("0915", "Dietetics technician", "virtual", False, False, ["health_and_safety"], _MORNINGS),
+}
+
+
+def demo_profile(school_class: SchoolClass) -> ClassProfile | None:
+    entry = DEMO_PROFILES.get(school_class.name)
+    if entry is None:
+        return None
+    isced, qualification, mode, can_send, can_host, themes, slots = entry
+    return ClassProfile(
+        class_id=school_class.id,
+        isced_code=isced,
+        qualification=qualification,
+        period_start=SPRING_2027[0],
+        period_end=SPRING_2027[1],
+        mode=ExchangeMode(mode),
+        can_send=can_send,
+        can_host=can_host,
+        max_distance_km=2000 if mode == "blended" else None,
+        wants_live=True,
+        themes=themes,
+        free_tags=[],
+        preferred_countries=[],
+        excluded_countries=[],
+        is_searchable=True,
+        slots=[AvailabilitySlot(weekday=d, start_minute=start, end_minute=end) for d, start, end in slots],
+    )
+
+
 def demo_logins() -> list[tuple[str, str]]:
     """(role, username) of the demo accounts worth showing, for `make run` and the README."""
     logins = [("admin", "admin")]
@@ -204,6 +320,9 @@ def seed_demo(only_if_empty: bool = True) -> str | None:
             )
             db.session.add(school_class)
             db.session.flush()
+            profile = demo_profile(school_class)
+            if profile is not None:
+                db.session.add(profile)
             class_count += 1
             for number in range(1, STUDENTS_PER_CLASS + 1):
                 student_count += 1

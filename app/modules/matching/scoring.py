@@ -95,6 +95,7 @@ class Profile:
     past_partner_class_ids: frozenset[int] = frozenset()
     teacher_id: int = 0
     school_id: int = 0
+    city: str = ""  # the school's town, for explanations; "" falls back to the zone's city
 
 
 @dataclass(frozen=True)
@@ -192,16 +193,61 @@ def common_period(a: Profile, b: Profile) -> tuple[date, date]:
     return max(a.period_start, b.period_start), min(a.period_end, b.period_end)
 
 
-def _utc_intervals(profile: Profile, day: date) -> list[tuple[datetime, datetime]]:
-    zone = ZoneInfo(profile.timezone)
-    intervals = []
-    for slot in profile.slots:
-        if slot.weekday != day.weekday():
-            continue
-        start = datetime.combine(day, time()) + timedelta(minutes=slot.start_minute)
-        end = datetime.combine(day, time()) + timedelta(minutes=slot.end_minute)
-        intervals.append((start.replace(tzinfo=zone).astimezone(UTC), end.replace(tzinfo=zone).astimezone(UTC)))
-    return intervals
+@lru_cache(maxsize=65536)
+def _day_offsets(timezone: str, day: date) -> tuple[timedelta, ...]:
+    """The UTC offsets a local day can have: one, or two on a day the clocks change."""
+    zone = ZoneInfo(timezone)
+    edges = (datetime.combine(day, time()), datetime.combine(day + timedelta(days=1), time()))
+    return tuple(sorted({zone.utcoffset(moment.replace(fold=fold)) for moment in edges for fold in (0, 1)}))
+
+
+def _transition(zone: ZoneInfo, low: datetime, high: datetime) -> datetime:
+    """The first UTC minute after `low` (and by `high`) whose offset differs from the offset at `low`."""
+    before = low.astimezone(zone).utcoffset()
+    while high - low > timedelta(minutes=1):
+        middle = low + (high - low) // 2
+        middle -= timedelta(seconds=middle.second, microseconds=middle.microsecond)
+        if middle <= low:
+            middle = low + timedelta(minutes=1)
+        if middle.astimezone(zone).utcoffset() == before:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def slot_utc(timezone: str, day: date, slot: Slot) -> list[tuple[datetime, datetime]]:
+    """The UTC instants whose local time in `timezone` lies in the slot on that local day.
+
+    On a summer-time change day this is exact: a slot that starts in the skipped hour starts
+    when the clocks jump, and the part of a slot inside the repeated hour happens twice.
+    """
+    midnight = datetime.combine(day, time())
+    start = midnight + timedelta(minutes=slot.start_minute)
+    end = midnight + timedelta(minutes=slot.end_minute)
+    offsets = _day_offsets(timezone, day)
+    if len(offsets) == 1:
+        return [((start - offsets[0]).replace(tzinfo=UTC), (end - offsets[0]).replace(tzinfo=UTC))]
+    zone = ZoneInfo(timezone)
+    low = (start - offsets[-1]).replace(tzinfo=UTC)
+    high = (end - offsets[0]).replace(tzinfo=UTC)
+    first, last = low.astimezone(zone).utcoffset(), high.astimezone(zone).utcoffset()
+    if first == last:
+        return [((start - first).replace(tzinfo=UTC), (end - first).replace(tzinfo=UTC))]
+    change = _transition(zone, low, high)
+    pieces = [
+        ((start - first).replace(tzinfo=UTC), min((end - first).replace(tzinfo=UTC), change)),
+        (max((start - last).replace(tzinfo=UTC), change), (end - last).replace(tzinfo=UTC)),
+    ]
+    pieces = [(piece_start, piece_end) for piece_start, piece_end in pieces if piece_end > piece_start]
+    if len(pieces) == 2 and pieces[1][0] <= pieces[0][1]:
+        return [(pieces[0][0], max(pieces[0][1], pieces[1][1]))]
+    return pieces
+
+
+def _day_intervals(timezone: str, slots: tuple[Slot, ...], day: date) -> list[tuple[datetime, datetime]]:
+    weekday = day.weekday()
+    return [interval for slot in slots if slot.weekday == weekday for interval in slot_utc(timezone, day, slot)]
 
 
 def _intersect(first: list[tuple[datetime, datetime]], second: list[tuple[datetime, datetime]]) -> list[Window]:
@@ -211,7 +257,7 @@ def _intersect(first: list[tuple[datetime, datetime]], second: list[tuple[dateti
             start, end = max(start_a, start_b), min(end_a, end_b)
             if end > start:
                 windows.append(Window(start, end))
-    return sorted(windows, key=lambda window: window.start)
+    return windows
 
 
 def weekly_overlap(a: Profile, b: Profile, start: date, end: date) -> Overlap:
@@ -220,24 +266,54 @@ def weekly_overlap(a: Profile, b: Profile, start: date, end: date) -> Overlap:
     Each 7-day stretch of the common period is worked out with its own UTC offsets, so a
     summer-time change inside the period (or a zone that has none) is taken into account;
     the answer is the week with the least shared time, since that is what the exchange can
-    count on. A common period shorter than a week counts as one (short) week.
+    count on. A week's time is the slots of one class on its local days of that week, met
+    with the partner's slots; it is counted from each side and the smaller count is kept,
+    so the result does not depend on the order of the two classes. A common period shorter
+    than a week counts as one (short) week; days after the last full week are not counted.
     """
     if end < start or not a.slots or not b.slots:
         return Overlap(0, ())
-    week_starts = [start + timedelta(days=7 * k) for k in range(((end - start).days + 1) // 7)] or [start]
-    weeks = []
-    for week_start in week_starts:
-        days = [
-            week_start + timedelta(days=offset) for offset in range(7) if week_start + timedelta(days=offset) <= end
+    first, second = sorted(((a.timezone, a.slots), (b.timezone, b.slots)), key=_schedule_key)
+    return _weekly_overlap(*first, *second, start, end)
+
+
+def _schedule_key(schedule: tuple[str, tuple[Slot, ...]]) -> tuple:
+    zone, slots = schedule
+    return zone, [(slot.weekday, slot.start_minute, slot.end_minute) for slot in slots]
+
+
+@lru_cache(maxsize=16384)
+def _weekly_overlap(
+    zone_a: str, slots_a: tuple[Slot, ...], zone_b: str, slots_b: tuple[Slot, ...], start: date, end: date
+) -> Overlap:
+    # Cached: the hard constraints and the score of a pair ask for the same overlap.
+    week_count = max(1, ((end - start).days + 1) // 7)
+    least: tuple | None = None
+    seen = set()
+    for week in range(week_count):
+        week_start = start + timedelta(days=7 * week)
+        week_end = min(week_start + timedelta(days=6), end)
+        own_days = [week_start + timedelta(days=offset) for offset in range((week_end - week_start).days + 1)]
+        # A slot near midnight can meet the partner's slot of the neighbouring local day.
+        near_days = [week_start - timedelta(days=1), *own_days, week_end + timedelta(days=1)]
+        offsets = tuple(_day_offsets(zone, day) for zone in (zone_a, zone_b) for day in near_days)
+        if all(len(day_offsets) == 1 for day_offsets in offsets):
+            # A week without a clock change gives what an earlier week with the same offsets gave.
+            if offsets in seen:
+                continue
+            seen.add(offsets)
+        times = [
+            {day: _day_intervals(zone, slots, day) for day in near_days}
+            for zone, slots in ((zone_a, slots_a), (zone_b, slots_b))
         ]
-        windows = []
-        for day in days:
-            # A slot near midnight can meet the partner's slot of the neighbouring local day.
-            partner = [interval for near in (-1, 0, 1) for interval in _utc_intervals(b, day + timedelta(days=near))]
-            windows.extend(_intersect(_utc_intervals(a, day), partner))
-        weeks.append(tuple(_merge(windows)))
-    least = min(weeks, key=lambda windows: sum(window.minutes for window in windows))
-    return Overlap(sum(window.minutes for window in least), least)
+        for own, other in (times, times[::-1]):
+            anchored = [interval for day in own_days for interval in own[day]]
+            near = [interval for day in near_days for interval in other[day]]
+            windows = tuple(_merge(_intersect(anchored, near))) if anchored and near else ()
+            key = (sum(window.minutes for window in windows), week, tuple((w.start, w.end) for w in windows))
+            if least is None or key < least[0]:
+                least = (key, windows)
+    return Overlap(least[0][0], least[1])
 
 
 def _merge(windows: list[Window]) -> list[Window]:
@@ -327,5 +403,5 @@ def score_pair(a: Profile, b: Profile, settings: Settings) -> PairScore:
         if (b.class_id in a.past_partner_class_ids or a.class_id in b.past_partner_class_ids)
         else 0.0
     )
-    total = max(0.0, sum(part.points for part in parts) / applicable - penalty) if applicable else 0.0
+    total = min(1.0, max(0.0, sum(part.points for part in parts) / applicable - penalty)) if applicable else 0.0
     return PairScore(total, tuple(parts), penalty, languages, overlap, distance, start, end, themes)
