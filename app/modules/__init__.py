@@ -3,6 +3,9 @@
 
 def register_modules(app) -> None:
     # Importing the models registers their tables (Alembic and relationships need them all).
+    from app.modules.chat import models as chat_models  # noqa: F401
+    from app.modules.chat import sockets as chat_sockets  # noqa: F401  (registers the socket events)
+    from app.modules.chat.blueprint import bp as chat_bp
     from app.modules.matching import models as matching_models  # noqa: F401
     from app.modules.matching.blueprint import bp as matching_bp
     from app.modules.notifications import models as notification_models  # noqa: F401
@@ -13,6 +16,7 @@ def register_modules(app) -> None:
     app.register_blueprint(matching_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(projects_bp)
+    app.register_blueprint(chat_bp)
     _register_template_helpers(app)
 
 

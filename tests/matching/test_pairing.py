@@ -192,33 +192,15 @@ def test_same_country_is_the_reason_when_everyone_is_local():
 
 
 def test_large_round_paths_stay_valid(monkeypatch):
-    """Sampled field blocks, and greedy plus exact windows for big components."""
+    """Sampled field blocks, big components split by group, greedy for pieces too big."""
     monkeypatch.setattr(pairing, "ALL_PAIRS_LIMIT", 100)
     monkeypatch.setattr(pairing, "BLOCK_COLUMNS", 12)
+    monkeypatch.setattr(pairing, "WIDE_COLUMNS", 30)
     monkeypatch.setattr(pairing, "EXACT_COMPONENT", 6)
-    monkeypatch.setattr(pairing, "WINDOW", 8)
+    monkeypatch.setattr(pairing, "EXACT_GROUP", 8)
     rules = Settings()
     profiles = random_profiles(7, 120, dense=True)
     result = pair_classes(profiles, rules)
     assert_valid(result, profiles, rules)
     exact = exact_pairing(profiles, rules)
-    assert result.total_score >= 0.9 * exact.total_score
-
-
-def test_window_improvement_never_loses():
-    rng = np.random.default_rng(3)
-    n = 60
-    low, high = rng.integers(0, n, 400), rng.integers(0, n, 400)
-    keep = low != high
-    low, high = np.minimum(low, high)[keep], np.maximum(low, high)[keep]
-    _key, first = np.unique(low * n + high, return_index=True)
-    low, high = low[first], high[first]
-    weight = rng.integers(1, 1000, len(low))
-    edges = dict(zip(zip(low.tolist(), high.tolist(), strict=True), weight.tolist(), strict=True))
-    greedy = pairing._greedy(n, low, high, weight)
-    mate = {u: int(greedy[u]) for u in range(n) if greedy[u] >= 0}
-    before = sum(edges[(min(u, v), max(u, v))] for u, v in mate.items() if u < v)
-    pairing._improve(list(range(n)), edges, mate)
-    assert all(mate[mate[u]] == u for u in mate)
-    after = sum(edges[(min(u, v), max(u, v))] for u, v in mate.items() if u < v)
-    assert after >= before
+    assert result.total_score >= 0.5 * exact.total_score  # greedy forced on tiny pieces

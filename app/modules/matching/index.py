@@ -323,19 +323,6 @@ class ProfileTable:
         return ok, score
 
 
-def _matches(profile: Profile, filters: dict | None) -> bool:
-    if not filters:
-        return True
-    isced = filters.get("isced")
-    if isced and not profile.isced.startswith(isced):
-        return False
-    country = filters.get("country")
-    if country and profile.country != country:
-        return False
-    language = filters.get("language")
-    return not language or language in profile.languages
-
-
 class PartnerIndex:
     """Built once over many profiles; answers "best partners for this class" quickly and exactly.
 
@@ -348,9 +335,6 @@ class PartnerIndex:
         self.settings = settings
         self.table = ProfileTable(profiles, settings)
         self.profiles = self.table.profiles
-        self.country_rows = {}
-        for k, p in enumerate(self.profiles):
-            self.country_rows.setdefault(p.country, []).append(k)
 
     def _columns(self, filters: dict | None) -> np.ndarray:
         table = self.table

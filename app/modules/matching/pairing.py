@@ -3,8 +3,8 @@
 `pair_classes` is the fast pipeline: the vectorised `ProfileTable` scores classes in blocks
 (all pairs while that is cheap, within the same detailed field beyond), each class keeps its
 best `NEIGHBOURS` candidates, and rustworkx's maximum-weight matching (Rust) runs on each
-connected component of that sparse graph; a component too big for it is matched greedily
-and then improved window by window with exact matchings. Every chosen pair is then checked
+connected component of that sparse graph; a component too big for it is matched exactly
+within each detailed field, then across them for the classes left over. Every chosen pair is then checked
 with scoring.hard_violations and scored with scoring.score_pair, so no pair breaks a hard
 constraint and every reported number is an exact score.
 
@@ -19,7 +19,7 @@ ruled out most.
 from __future__ import annotations
 
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -38,9 +38,9 @@ BLOCK_COLUMNS = 3_000  # in a bigger field block, each row meets this many sampl
 BLOCK_ELEMENTS = 1_500_000  # rows x columns scored in one numpy step
 WIDE_COLUMNS = 10_000  # classes short of partners in their field look this wide (sampled beyond)
 REASON_COLUMNS = 1_000  # classes an unmatched class's reason is counted against (sampled beyond)
-EXACT_COMPONENT = 2_500  # nodes up to which a component gets rustworkx's exact matching
+EXACT_COMPONENT = 3_000  # nodes up to which a component gets rustworkx's exact matching as a whole
+EXACT_GROUP = 16_000  # beyond this a piece of a bigger component is matched greedily
 VERIFY_ROUNDS = 4  # re-matching rounds after pairs are refused by the exact check
-WINDOW = 1_200  # nodes re-matched exactly at a time when improving a big component
 
 
 @dataclass
@@ -169,92 +169,55 @@ def candidate_graph(table: ProfileTable, keep: int = NEIGHBOURS, seed: int = 0) 
     return low[first], high[first], scores[first]
 
 
-def _greedy(n: int, low: np.ndarray, high: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    mate = np.full(n, -1, dtype=np.int64)
-    for e in np.argsort(-weight, kind="stable"):
-        u, v = low[e], high[e]
-        if mate[u] < 0 and mate[v] < 0:
-            mate[u], mate[v] = v, u
-    return mate
-
-
-def _match_exact(nodes: Sequence[int], edges: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
-    position = {node: k for k, node in enumerate(nodes)}
-    graph = rustworkx.PyGraph()
-    graph.add_nodes_from(list(nodes))
-    graph.add_edges_from([(position[u], position[v], w) for u, v, w in edges])
-    chosen = rustworkx.max_weight_matching(graph, max_cardinality=False, weight_fn=int)
-    return [(nodes[u], nodes[v]) for u, v in chosen]
-
-
-def _bfs_order(nodes: list[int], adjacency: dict[int, list[int]]) -> list[int]:
-    seen, order = set(), []
-    for root in nodes:
-        if root in seen:
+def _matching_of(graph: rustworkx.PyGraph, nodes: list[int]) -> list[tuple[int, int]]:
+    """Exact matching of the subgraph on `nodes` per component; greedy for a component too big."""
+    pairs = []
+    sub = graph.subgraph(nodes)
+    for component in rustworkx.connected_components(sub):
+        if len(component) < 2:
             continue
-        seen.add(root)
-        queue = deque([root])
-        while queue:
-            node = queue.popleft()
-            order.append(node)
-            for other in adjacency[node]:
-                if other not in seen:
-                    seen.add(other)
-                    queue.append(other)
-    return order
+        if len(component) <= EXACT_GROUP:
+            part = sub.subgraph(sorted(component))
+            pairs += [(part[u], part[v]) for u, v in rustworkx.max_weight_matching(part, weight_fn=int)]
+            continue
+        edges = [(sub[u], sub[v], w) for u, v, w in sub.weighted_edge_list() if u in component]
+        taken: set[int] = set()
+        for u, v, _w in sorted(edges, key=lambda edge: -edge[2]):
+            if u not in taken and v not in taken:
+                taken.update((u, v))
+                pairs.append((u, v))
+    return pairs
 
 
-def _improve(nodes: list[int], edges: dict[tuple[int, int], int], mate: dict[int, int], passes: int = 2) -> None:
-    """Re-match windows of nodes exactly, keeping partners outside each window fixed.
+def match_graph(
+    n: int, low: np.ndarray, high: np.ndarray, weight: np.ndarray, group: np.ndarray | None = None
+) -> list[tuple[int, int]]:
+    """Maximum-weight matching per connected component of the candidate graph.
 
-    The old matching restricted to a window is one of the window's matchings, so the total
-    never goes down; windows follow a breadth-first order, so most edges fall inside one.
+    A component bigger than EXACT_COMPONENT is matched exactly within each `group` (the
+    detailed field: most good edges lie inside one), then the classes left over are
+    matched exactly over every edge among them. Only a piece bigger than EXACT_GROUP falls
+    back to greedy.
     """
-    adjacency: dict[int, list[int]] = {node: [] for node in nodes}
-    for u, v in edges:
-        adjacency[u].append(v)
-        adjacency[v].append(u)
-    order = _bfs_order(nodes, adjacency)
-    for round_ in range(passes):
-        shift = (WINDOW // 2) * (round_ % 2)
-        for begin in range(-shift, len(order), WINDOW):
-            window = order[max(0, begin) : begin + WINDOW]
-            inside = set(window)
-            free = [node for node in window if mate.get(node) is None or mate[node] in inside]
-            free_set = set(free)
-            local = [(u, v, w) for u in free for v in adjacency[u] if v in free_set and u < v for w in (edges[(u, v)],)]
-            for node in free:
-                mate.pop(node, None)
-            for u, v in _match_exact(free, local):
-                mate[u], mate[v] = v, u
-
-
-def match_graph(n: int, low: np.ndarray, high: np.ndarray, weight: np.ndarray) -> list[tuple[int, int]]:
-    """Maximum-weight matching per connected component; greedy plus exact windows for giants."""
     graph = rustworkx.PyGraph()
     graph.add_nodes_from(range(n))
     integer = np.rint(weight * WEIGHT_SCALE).astype(np.int64)
     graph.add_edges_from(list(zip(low.tolist(), high.tolist(), integer.tolist(), strict=True)))
     pairs: list[tuple[int, int]] = []
-    big = []
     for component in rustworkx.connected_components(graph):
         if len(component) < 2:
             continue
-        nodes = sorted(component)
-        if len(nodes) > EXACT_COMPONENT:
-            big.append(nodes)
+        nodes = np.array(sorted(component))
+        if len(nodes) <= EXACT_COMPONENT:
+            pairs += _matching_of(graph, nodes.tolist())
             continue
-        sub = graph.subgraph(nodes)
-        pairs += [(sub[u], sub[v]) for u, v in rustworkx.max_weight_matching(sub, weight_fn=int)]
-    if big:
-        mate_array = _greedy(n, low, high, integer)
-        edge_weight = dict(zip(zip(low.tolist(), high.tolist(), strict=True), integer.tolist(), strict=True))
-        for nodes in big:
-            members = set(nodes)
-            mate = {u: int(mate_array[u]) for u in nodes if mate_array[u] >= 0}
-            local = {(u, v): w for (u, v), w in edge_weight.items() if u in members}
-            _improve(nodes, local, mate)
-            pairs += [(u, v) for u, v in mate.items() if u < v]
+        keys = group[nodes] if group is not None else np.zeros(len(nodes), dtype=np.int64)
+        found = []
+        for key in np.unique(keys):
+            found += _matching_of(graph, nodes[keys == key].tolist())
+        taken = {u for pair in found for u in pair}
+        found += _matching_of(graph, [u for u in nodes.tolist() if u not in taken])
+        pairs += found
     return [(min(u, v), max(u, v)) for u, v in pairs]
 
 
@@ -314,7 +277,8 @@ def pair_classes(profiles: Sequence[Profile], settings: Settings) -> PairingResu
     edge_of = {}
     result = PairingResult([], stats=stats)
     paired = np.zeros(len(profiles), dtype=bool)
-    matched = match_graph(len(profiles), low[usable], high[usable], bound[usable])
+    group = table.field
+    matched = match_graph(len(profiles), low[usable], high[usable], bound[usable], group)
     stats["matching_s"] = time.perf_counter() - clock
     verify = 0.0
     for _attempt in range(VERIFY_ROUNDS):
@@ -340,11 +304,11 @@ def pair_classes(profiles: Sequence[Profile], settings: Settings) -> PairingResu
             break
         # match again among classes still free, over edges not yet refused
         open_edges = usable & ~paired[low] & ~paired[high]
-        matched = match_graph(len(profiles), low[open_edges], high[open_edges], bound[open_edges])
+        matched = match_graph(len(profiles), low[open_edges], high[open_edges], bound[open_edges], group)
     stats["verify_s"] = verify
     clock = time.perf_counter()
     has_candidate = np.zeros(len(profiles), dtype=bool)
-    has_candidate[low] = has_candidate[high] = True
+    has_candidate[low[usable]] = has_candidate[high[usable]] = True  # refused edges do not count
     reasons = _reasons(table, np.flatnonzero(~paired & ~has_candidate))
     for k, profile in enumerate(profiles):
         if not paired[k]:

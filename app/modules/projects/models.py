@@ -1,24 +1,37 @@
-"""Exchange projects: the space two or more partner classes share.
+"""Exchange projects: the space two or more partner classes share, its people, teams and live sessions.
 
-This is the minimal record partner matching needs (an accepted invitation creates one);
-the projects issue builds the project space, teams, sessions and chat on top of it.
+Students are not stored as members: they are the students of the partner classes, so that
+removing a pupil from a class removes the project at once. ProjectMember holds only people
+from outside the classes (a co-teacher, a guest mentor, a read-only visitor such as a parent).
 """
 
 from __future__ import annotations
 
 import enum
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.auth.models import SchoolClass
-from app.core.db import TimestampMixin, enum_column
+from app.auth.models import SchoolClass, User
+from app.core.db import TimestampMixin, UTCDateTime, enum_column
 from app.extensions import db
 
 
 class ProjectStatus(enum.StrEnum):
     ACTIVE = "active"
     CLOSED = "closed"
+
+
+class ProjectRole(enum.StrEnum):
+    TEACHER_ADMIN = "teacher_admin"
+    TEACHER = "teacher"
+    STUDENT = "student"
+    GUEST_MENTOR = "guest_mentor"
+    VISITOR = "visitor"
+
+
+TEACHER_ROLES = (ProjectRole.TEACHER_ADMIN, ProjectRole.TEACHER)
 
 
 class Project(TimestampMixin, db.Model):
@@ -28,8 +41,21 @@ class Project(TimestampMixin, db.Model):
         enum_column(ProjectStatus, "project_status"), default=ProjectStatus.ACTIVE
     )
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    aims: Mapped[str] = mapped_column(Text, default="", server_default="")
+    languages: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # ISO 639-1 codes
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     classes: Mapped[list[ProjectClass]] = relationship(back_populates="project", cascade="all, delete-orphan")
+    members: Mapped[list[ProjectMember]] = relationship(back_populates="project", cascade="all, delete-orphan")
+    teams: Mapped[list[Team]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="Team.position"
+    )
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == ProjectStatus.CLOSED
 
 
 class ProjectClass(db.Model):
@@ -41,3 +67,97 @@ class ProjectClass(db.Model):
     school_class: Mapped[SchoolClass] = relationship()
 
     __table_args__ = (UniqueConstraint("project_id", "class_id"),)
+
+
+class ProjectMember(TimestampMixin, db.Model):
+    """Someone from outside the partner classes, with a role in this project."""
+
+    __tablename__ = "project_member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    role: Mapped[ProjectRole] = mapped_column(enum_column(ProjectRole, "project_role"))
+
+    project: Mapped[Project] = relationship(back_populates="members")
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("project_id", "user_id"),
+        CheckConstraint("role IN ('teacher', 'guest_mentor', 'visitor')", name="outside_role"),
+    )
+
+
+class ProjectActivity(db.Model):
+    """One line of the project's activity feed; the sentence is chosen by kind when shown."""
+
+    __tablename__ = "project_activity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    actor: Mapped[User | None] = relationship()
+
+
+class Team(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    project: Mapped[Project] = relationship(back_populates="teams")
+    memberships: Mapped[list[TeamMembership]] = relationship(back_populates="team", cascade="all, delete-orphan")
+
+
+class TeamMembership(db.Model):
+    __tablename__ = "team_membership"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # project_id is repeated here so that the database keeps a student in one team per project.
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+
+    team: Mapped[Team] = relationship(back_populates="memberships")
+    student: Mapped[User] = relationship()
+
+    __table_args__ = (UniqueConstraint("project_id", "student_id"),)
+
+
+class LiveSession(TimestampMixin, db.Model):
+    """A live video meeting of the partner classes; the video itself runs elsewhere."""
+
+    __tablename__ = "live_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    meeting_url: Mapped[str | None] = mapped_column(String(500))
+    organiser_zone: Mapped[str] = mapped_column(String(64))  # the zone the organiser typed the time in
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    project: Mapped[Project] = relationship()
+    attendances: Mapped[list[SessionAttendance]] = relationship(back_populates="session", cascade="all, delete-orphan")
+
+    __table_args__ = (CheckConstraint("duration_minutes BETWEEN 5 AND 600", name="duration_range"),)
+
+
+class SessionAttendance(db.Model):
+    __tablename__ = "session_attendance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("live_session.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    session: Mapped[LiveSession] = relationship(back_populates="attendances")
+    student: Mapped[User] = relationship(foreign_keys=[student_id])
+
+    __table_args__ = (UniqueConstraint("session_id", "student_id"),)

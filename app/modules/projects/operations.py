@@ -1,21 +1,229 @@
-"""Writes of exchange projects."""
+"""Writes of exchange projects: the project space, teams, live sessions and attendance.
+
+Every write on an existing project first checks that it is still open; the controllers
+check the role, and commit once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import date, time
 
-from app.auth.models import SchoolClass
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.auth.models import SchoolClass, User
+from app.core.db import utcnow
+from app.core.errors import InvalidInput
+from app.core.timefmt import is_valid_zone
 from app.extensions import db
-from app.modules.projects.models import Project, ProjectClass
+from app.modules.projects import queries
+from app.modules.projects.models import (
+    LiveSession,
+    Project,
+    ProjectActivity,
+    ProjectClass,
+    ProjectMember,
+    ProjectRole,
+    ProjectStatus,
+    SessionAttendance,
+    Team,
+    TeamMembership,
+)
+from app.modules.projects.session_times import NonexistentLocalTime, local_to_utc
+from app.modules.projects.teams import MAX_TEAM_SIZE, MIN_TEAM_SIZE, split_into_teams
 
 TITLE_LIMIT = 200
+TEAM_NAME_LIMIT = 80
+OUTSIDE_ROLES = (ProjectRole.TEACHER, ProjectRole.GUEST_MENTOR, ProjectRole.VISITOR)
+
+
+def record_activity(project: Project, actor_id: int | None, kind: str, **params) -> ProjectActivity:
+    activity = ProjectActivity(project_id=project.id, actor_id=actor_id, kind=kind, params=params, created_at=utcnow())
+    db.session.add(activity)
+    return activity
 
 
 def create_project(creator_id: int, classes: Sequence[SchoolClass], title: str | None = None) -> Project:
     """A project shared by the given classes; the title names them when none is given."""
     title = title or " × ".join(school_class.name for school_class in classes)
-    project = Project(title=title[:TITLE_LIMIT], created_by_id=creator_id)
+    project = Project(title=title[:TITLE_LIMIT], created_by_id=creator_id, languages=[], aims="")
     project.classes = [ProjectClass(class_id=school_class.id) for school_class in classes]
     db.session.add(project)
     db.session.flush()
+    record_activity(project, creator_id, "project_created")
+    db.session.flush()
     return project
+
+
+def update_project(
+    project: Project,
+    user: User,
+    *,
+    title: str,
+    aims: str,
+    languages: Iterable[str],
+    period_start: date | None,
+    period_end: date | None,
+) -> Project:
+    queries.require_open(project)
+    title = " ".join((title or "").split())
+    if not title:
+        raise InvalidInput(_("Please give the exchange a title."), field="title")
+    if period_start and period_end and period_end < period_start:
+        raise InvalidInput(_("The end cannot be before the start."), field="period_end")
+    project.title = title[:TITLE_LIMIT]
+    project.aims = (aims or "").strip()
+    project.languages = sorted(set(languages))
+    project.period_start = period_start
+    project.period_end = period_end
+    record_activity(project, user.id, "project_updated")
+    db.session.flush()
+    return project
+
+
+def close_project(project: Project, user: User) -> Project:
+    queries.require_open(project)
+    project.status = ProjectStatus.CLOSED
+    project.closed_at = utcnow()
+    record_activity(project, user.id, "project_closed")
+    db.session.flush()
+    return project
+
+
+def add_member(project: Project, user: User, role: ProjectRole) -> ProjectMember:
+    """Someone from outside the partner classes: a co-teacher, guest mentor or visitor."""
+    queries.require_open(project)
+    if role not in OUTSIDE_ROLES:
+        raise InvalidInput(_("Pupils and class teachers belong to an exchange through their class."))
+    if queries.project_role(project, user) in (ProjectRole.TEACHER_ADMIN, ProjectRole.STUDENT):
+        raise InvalidInput(_("This person already belongs to the exchange through a partner class."))
+    member = ProjectMember(project_id=project.id, user_id=user.id, role=role)
+    db.session.add(member)
+    db.session.flush()
+    return member
+
+
+# ---- teams -----------------------------------------------------------------------------
+
+
+def generate_teams(project: Project, user: User, team_size: int) -> list[Team]:
+    """Replaces the teams by new mixed ones: every team gets pupils of every partner class
+    whenever each class has enough pupils."""
+    queries.require_open(project)
+    if not MIN_TEAM_SIZE <= team_size <= MAX_TEAM_SIZE:
+        raise InvalidInput(
+            _("A team has between %(low)d and %(high)d pupils.", low=MIN_TEAM_SIZE, high=MAX_TEAM_SIZE),
+            field="team_size",
+        )
+    by_class = {cid: [s.id for s in students] for cid, students in queries.students_by_class(project).items()}
+    groups = split_into_teams(by_class, team_size)
+    if not groups:
+        raise InvalidInput(_("The partner classes have no pupils yet: there is nobody to put in teams."))
+    project.teams.clear()
+    db.session.flush()
+    for number, student_ids in enumerate(groups, start=1):
+        team = Team(project_id=project.id, name=_("Team %(number)d", number=number), position=number)
+        team.memberships = [TeamMembership(project_id=project.id, student_id=sid) for sid in student_ids]
+        project.teams.append(team)
+    record_activity(project, user.id, "teams_generated", count=len(groups))
+    db.session.flush()
+    return project.teams
+
+
+def rename_team(project: Project, user: User, team: Team, name: str) -> Team:
+    queries.require_open(project)
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidInput(_("Please give the team a name."), field="name")
+    if len(name) > TEAM_NAME_LIMIT:
+        raise InvalidInput(_("A team name has at most %(count)d characters.", count=TEAM_NAME_LIMIT), field="name")
+    old = team.name
+    team.name = name
+    record_activity(project, user.id, "team_renamed", old=old, new=name)
+    db.session.flush()
+    return team
+
+
+def move_student(project: Project, user: User, student_id: int, team: Team) -> TeamMembership:
+    """Puts a pupil of a partner class into this team (out of their former team, if any)."""
+    queries.require_open(project)
+    if team.project_id != project.id:
+        raise InvalidInput(_("This team is not part of this exchange."), field="team_id")
+    student = db.session.get(User, student_id)
+    if student is None or student_id not in queries.current_student_ids(project):
+        raise InvalidInput(_("This pupil is not in a partner class of this exchange."), field="student_id")
+    membership = db.session.scalar(
+        select(TeamMembership).where(TeamMembership.project_id == project.id, TeamMembership.student_id == student_id)
+    )
+    if membership is None:
+        membership = TeamMembership(project_id=project.id, student_id=student_id)
+    membership.team = team
+    record_activity(project, user.id, "student_moved", student=student.display_name, team=team.name)
+    db.session.flush()
+    return membership
+
+
+# ---- live sessions ---------------------------------------------------------------------
+
+
+def schedule_session(
+    project: Project,
+    user: User,
+    *,
+    title: str,
+    day: date,
+    at: time,
+    zone: str,
+    duration_minutes: int,
+    meeting_url: str | None,
+) -> LiveSession:
+    """A session typed in the organiser's wall-clock time, stored in UTC."""
+    queries.require_open(project)
+    title = " ".join((title or "").split())
+    if not title:
+        raise InvalidInput(_("Please give the session a title."), field="title")
+    if not is_valid_zone(zone):
+        raise InvalidInput(_("Unknown time zone."), field="start_time")
+    if not 5 <= duration_minutes <= 600:
+        raise InvalidInput(_("A session lasts between 5 and 600 minutes."), field="duration_minutes")
+    try:
+        starts_at = local_to_utc(day, at, zone)
+    except NonexistentLocalTime:
+        clock = f"{at:%H:%M}"
+        message = _("%(time)s does not exist in %(zone)s that day: the clocks go forward.", time=clock, zone=zone)
+        raise InvalidInput(message, field="start_time") from None
+    if meeting_url and not meeting_url.lower().startswith(("https://", "http://")):
+        raise InvalidInput(_("The meeting link must start with https:// or http://."), field="meeting_url")
+    session = LiveSession(
+        project_id=project.id,
+        title=title[:TITLE_LIMIT],
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        meeting_url=meeting_url or None,
+        organiser_zone=zone,
+        created_by_id=user.id,
+    )
+    db.session.add(session)
+    db.session.flush()
+    record_activity(project, user.id, "session_scheduled", title=session.title, session_id=session.id)
+    db.session.flush()
+    return session
+
+
+def mark_attendance(project: Project, user: User, session: LiveSession, student_ids: Iterable[int]) -> set[int]:
+    """The pupils who attended, replacing the earlier list; only current pupils count."""
+    queries.require_open(project)
+    wanted = set(student_ids)
+    unknown = wanted - queries.current_student_ids(project)
+    if unknown:
+        raise InvalidInput(_("Only pupils of the partner classes can be marked as present."), field="present")
+    existing = {a.student_id: a for a in session.attendances}
+    for student_id, attendance in existing.items():
+        if student_id not in wanted:
+            session.attendances.remove(attendance)
+    now = utcnow()
+    for student_id in wanted - set(existing):
+        session.attendances.append(SessionAttendance(student_id=student_id, marked_by_id=user.id, marked_at=now))
+    db.session.flush()
+    return wanted

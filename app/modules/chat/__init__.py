@@ -1,0 +1,1 @@
+"""Chat of exchange projects: channels, messages in per-channel order, moderation."""

@@ -1,0 +1,89 @@
+"""Forms of exchange projects: the project space, teams, live sessions and attendance."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.auth.forms import language_choices
+from app.modules.projects.teams import MAX_TEAM_SIZE, MIN_TEAM_SIZE
+
+AIMS_LIMIT = 4000
+URL_LIMIT = 500
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ProjectForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)], filters=[_strip])
+    aims = TextAreaField(
+        _l("Aims"),
+        validators=[Optional(), Length(max=AIMS_LIMIT)],
+        description=_l("What the pupils should learn and make together."),
+        filters=[_strip],
+    )
+    languages = MultiCheckboxField(_l("Working languages"), validators=[Optional()])
+    period_start = DateField(_l("Starts on"), validators=[Optional()])
+    period_end = DateField(_l("Ends on"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.languages.choices = language_choices()
+
+    def validate_period_end(self, field):
+        if field.data and self.period_start.data and field.data < self.period_start.data:
+            raise ValidationError(_l("The end cannot be before the start."))
+
+
+class GenerateTeamsForm(FlaskForm):
+    team_size = IntegerField(
+        _l("Pupils per team"),
+        validators=[InputRequired(), NumberRange(min=MIN_TEAM_SIZE, max=MAX_TEAM_SIZE)],
+        default=4,
+        description=_l("About this many; every team gets pupils of every partner class."),
+    )
+
+
+class RenameTeamForm(FlaskForm):
+    name = StringField(_l("Team name"), validators=[DataRequired(), Length(max=80)], filters=[_strip])
+
+
+class MoveStudentForm(FlaskForm):
+    student_id = SelectField(_l("Pupil"), coerce=int, validators=[InputRequired()])
+    team_id = SelectField(_l("Move to team"), coerce=int, validators=[InputRequired()])
+
+
+def _http_link(form, field):
+    if field.data and not field.data.lower().startswith(("https://", "http://")):
+        raise ValidationError(_l("The meeting link must start with https:// or http://."))
+    if field.data and (" " in field.data or len(field.data) < len("https://x")):
+        raise ValidationError(_l("This is not a valid link."))
+
+
+class SessionForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)], filters=[_strip])
+    start_date = DateField(_l("Date"), validators=[InputRequired(message=_l("Please enter a date."))])
+    start_time = TimeField(_l("Start time"), validators=[InputRequired(message=_l("Please enter a time."))])
+    duration_minutes = IntegerField(
+        _l("Duration (minutes)"), validators=[InputRequired(), NumberRange(min=5, max=600)], default=60
+    )
+    meeting_url = StringField(
+        _l("Video meeting link"),
+        validators=[Optional(), Length(max=URL_LIMIT), _http_link],
+        description=_l("A link to your school's video tool (https://…). CrossClass has no video of its own."),
+        filters=[_strip],
+    )
+
+
+class AttendanceForm(FlaskForm):
+    present = MultiCheckboxField(_l("Pupils present"), coerce=int, validators=[Optional()])

@@ -1,0 +1,332 @@
+// A project chat channel, live. Protocol: docs/realtime.md ("Chat").
+// Delivery: every event carries the channel's seq; we apply them in order, ask for any
+// missing range, rejoin with the last seq after a reconnect, and resend unacknowledged
+// messages with their original client_id (the server answers a retry with the original).
+import { connectLive, refusalMessage } from "./live.js";
+
+const root = document.querySelector("[data-chat]");
+const ACK_TIMEOUT_MS = 10000;
+const RETRYABLE = new Set(["rate_limited", "server_error", "timeout", "unauthorized"]);
+
+function uuid4() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+if (root) {
+  const label = (name) => root.dataset[`label${name}`];
+  const channelId = Number(root.dataset.channelId);
+  const userId = Number(root.dataset.userId);
+  const mayModerate = root.dataset.mayModerate === "true";
+  const list = root.querySelector("[data-chat-messages]");
+  const status = root.querySelector("[data-chat-status]");
+  const composer = root.querySelector("[data-chat-composer]");
+  const textarea = composer?.querySelector("textarea");
+  const errorBox = composer?.querySelector("[data-chat-error]");
+  const replying = composer?.querySelector("[data-chat-replying]");
+  const olderButton = root.querySelector("[data-chat-older]");
+  const lockedNote = root.querySelector("[data-chat-locked]");
+  const lockButton = root.querySelector("[data-chat-lock]");
+
+  const socket = connectLive();
+  let lastSeq = null; // the highest seq applied with nothing missing below it
+  let oldestSeq = null; // the oldest message shown, for scroll-back
+  let repairing = false;
+  let replyTo = null;
+  const ahead = new Map(); // seq -> event that arrived before the ones below it
+  const pending = new Map(); // client_id -> {body, replyTo, node, attempts, timer}
+
+  function emit(name, payload) {
+    return new Promise((resolve) => {
+      socket.timeout(ACK_TIMEOUT_MS).emit(name, payload, (err, ack) => {
+        resolve(err ? { ok: false, error: { code: "timeout", message: label("Failed") } } : ack);
+      });
+    });
+  }
+
+  // ---- rendering --------------------------------------------------------------------
+
+  function messageNode(id) {
+    return list.querySelector(`[data-message-id="${id}"]`);
+  }
+
+  function placeBySeq(node, seq) {
+    node.dataset.seq = String(seq);
+    const after = [...list.querySelectorAll("[data-seq]")].find((other) => other !== node && Number(other.dataset.seq) > seq);
+    if (after) list.insertBefore(node, after);
+    else list.insertBefore(node, list.querySelector("[data-pending]"));
+  }
+
+  function setStatus(node, state, text) {
+    const badge = node.querySelector(".chat-status");
+    node.dataset.status = state;
+    badge.textContent = text || label(state === "sent" ? "Sent" : state === "sending" ? "Sending" : "Failed");
+  }
+
+  function skeleton(authorName, country, when) {
+    const node = element("li", "chat-message");
+    const header = element("p", "chat-meta");
+    header.append(element("strong", "", authorName));
+    if (country) header.append(" ", element("span", "muted", `(${country})`));
+    if (when) header.append(" ", element("time", "muted", new Date(when).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })));
+    header.append(" ", element("span", "chat-status muted"));
+    node.append(header, element("div", "chat-body"), element("div", "chat-actions"));
+    return node;
+  }
+
+  function render(message) {
+    let node = messageNode(message.id);
+    const pendingEntry = pending.get(message.client_id);
+    if (!node && pendingEntry) {
+      node = pendingEntry.node; // our own message, acknowledged or echoed by the room
+      clearTimeout(pendingEntry.timer);
+      pending.delete(message.client_id);
+      delete node.dataset.pending;
+    }
+    const fresh = skeleton(message.author_name, message.author_country, message.created_at);
+    fresh.dataset.messageId = String(message.id);
+    fresh.dataset.state = message.state;
+    if (node) node.replaceWith(fresh);
+    node = fresh;
+    if (message.author_id === userId) setStatus(node, "sent");
+    const body = node.querySelector(".chat-body");
+    if (message.reply_to) {
+      const quote = element("blockquote", "chat-quote");
+      quote.append(element("strong", "", message.reply_to.author_name), " ", message.reply_to.excerpt || label("Deleted"));
+      body.append(quote);
+    }
+    if (message.state === "visible") {
+      const content = element("div", "chat-text");
+      content.innerHTML = message.body_html; // sanitized on the server (markdown-it + nh3 allowlist)
+      body.append(content);
+      if (message.is_edited) body.append(element("span", "muted chat-edited", `(${label("Edited")})`));
+    } else {
+      body.append(element("p", "chat-tombstone muted", message.state === "hidden" ? label("Hidden") : label("Deleted")));
+    }
+    if (message.state === "visible" && composer) addActions(node, message);
+    placeBySeq(node, message.seq);
+    if (oldestSeq === null || message.seq < oldestSeq) oldestSeq = message.seq;
+  }
+
+  function button(text, action) {
+    const b = element("button", "link-button", text);
+    b.type = "button";
+    b.addEventListener("click", action);
+    return b;
+  }
+
+  function addActions(node, message) {
+    const actions = node.querySelector(".chat-actions");
+    actions.append(button(label("Reply"), () => startReply(message)));
+    if (message.author_id === userId) {
+      actions.append(" ", button(label("Edit"), () => startEdit(node, message)));
+      actions.append(
+        " ",
+        button(label("Delete"), () => {
+          if (window.confirm(label("DeleteConfirm"))) act("chat_delete", { message_id: message.id });
+        }),
+      );
+    }
+    if (mayModerate) actions.append(" ", button(label("Hide"), () => act("chat_hide", { message_id: message.id })));
+  }
+
+  function startReply(message) {
+    replyTo = message.id;
+    replying.textContent = "";
+    replying.append(label("Replying").replace("{name}", message.author_name), " ");
+    replying.append(button(label("Cancel"), stopReply));
+    replying.hidden = false;
+    textarea.focus();
+  }
+
+  function stopReply() {
+    replyTo = null;
+    replying.hidden = true;
+  }
+
+  function startEdit(node, message) {
+    const body = node.querySelector(".chat-body");
+    const form = element("form", "chat-edit");
+    const field = element("textarea");
+    field.value = message.body_source;
+    field.setAttribute("aria-label", label("Edit"));
+    const save = element("button", "button button-small", label("Save"));
+    save.type = "submit";
+    form.append(field, save, " ", button(label("Cancel"), () => render(message)));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const ack = await act("chat_edit", { message_id: message.id, body: field.value });
+      if (ack.ok) render(ack.message);
+    });
+    body.replaceChildren(form);
+    field.focus();
+  }
+
+  function setLocked(locked) {
+    lockedNote.hidden = !locked;
+    if (lockButton) {
+      lockButton.textContent = locked ? label("Unlock") : label("Lock");
+      lockButton.dataset.locked = String(locked);
+    }
+  }
+
+  // ---- ordered delivery ---------------------------------------------------------------
+
+  function apply(event) {
+    if (event.message) render(event.message);
+    if (event.is_locked !== undefined) setLocked(event.is_locked);
+  }
+
+  function receive(event) {
+    if (lastSeq === null || event.seq <= lastSeq) return; // not joined yet (the join answers) or already applied
+    ahead.set(event.seq, event);
+    while (ahead.has(lastSeq + 1)) {
+      lastSeq += 1;
+      apply(ahead.get(lastSeq));
+      ahead.delete(lastSeq);
+    }
+    if (ahead.size) repair();
+  }
+
+  async function repair() {
+    // Something below a received seq is missing: ask for everything after what we have.
+    if (repairing) return;
+    repairing = true;
+    try {
+      let more = true;
+      while (more && ahead.size) {
+        const until = Math.min(...ahead.keys()) - 1;
+        const ack = await emit("chat_events", { channel_id: channelId, after_seq: lastSeq, until_seq: until });
+        if (!ack.ok) break;
+        ack.events.forEach(receive);
+        more = ack.has_more;
+      }
+    } finally {
+      repairing = false;
+    }
+  }
+
+  async function join() {
+    const ack = await emit("chat_join", { channel_id: channelId, last_seq: lastSeq });
+    if (!ack.ok) {
+      status.textContent = ack.error.message;
+      return;
+    }
+    setLocked(ack.channel.is_locked);
+    if (lastSeq === null) {
+      ack.messages.forEach(render);
+      olderButton.hidden = !ack.has_older;
+      lastSeq = ack.channel.last_seq;
+    } else {
+      ack.events.forEach(receive);
+      let more = ack.has_more;
+      while (more) {
+        const page = await emit("chat_events", { channel_id: channelId, after_seq: lastSeq });
+        if (!page.ok) break;
+        page.events.forEach(receive);
+        more = page.has_more;
+      }
+    }
+    for (const event of [...ahead.values()]) receive(event);
+    status.textContent = label("Online");
+    root.dataset.joined = "true";
+    for (const clientId of pending.keys()) deliver(clientId); // resend what was not acknowledged
+  }
+
+  // ---- sending ----------------------------------------------------------------------
+
+  async function deliver(clientId) {
+    const entry = pending.get(clientId);
+    if (!entry || entry.inFlight) return;
+    entry.inFlight = true;
+    setStatus(entry.node, "sending");
+    const ack = await emit("chat_send", {
+      channel_id: channelId,
+      client_id: clientId,
+      body: entry.body,
+      reply_to: entry.replyTo,
+    });
+    entry.inFlight = false;
+    if (ack.ok) {
+      render(ack.message);
+      return;
+    }
+    if (!pending.has(clientId)) return;
+    setStatus(entry.node, "failed", ack.error.code === "timeout" ? label("Failed") : ack.error.message);
+    if (RETRYABLE.has(ack.error.code)) {
+      entry.attempts += 1;
+      const delay = Math.min(30000, 1000 * 2 ** Math.min(entry.attempts, 5));
+      entry.timer = setTimeout(() => socket.connected && deliver(clientId), delay);
+    } else {
+      errorBox.textContent = ack.error.message;
+      errorBox.hidden = false;
+    }
+  }
+
+  function send(body) {
+    const clientId = uuid4();
+    const node = skeleton(root.dataset.userName || "", null, null);
+    node.querySelector(".chat-meta strong").remove();
+    node.dataset.pending = "true";
+    node.querySelector(".chat-body").append(element("p", "chat-text", body));
+    list.append(node);
+    pending.set(clientId, { body, replyTo, node, attempts: 0, timer: null });
+    setStatus(node, "sending");
+    stopReply();
+    if (socket.connected) deliver(clientId);
+  }
+
+  async function act(name, payload) {
+    const ack = await emit(name, { channel_id: channelId, ...payload });
+    if (!ack.ok) {
+      status.textContent = ack.error.message;
+    }
+    return ack;
+  }
+
+  composer?.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const body = textarea.value.trim();
+    if (!body) return;
+    errorBox.hidden = true;
+    send(body);
+    textarea.value = "";
+  });
+  textarea?.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+  olderButton?.addEventListener("click", async () => {
+    const ack = await emit("chat_history", { channel_id: channelId, before_seq: oldestSeq ?? 1 });
+    if (!ack.ok) return;
+    ack.messages.forEach(render);
+    olderButton.hidden = !ack.has_older;
+  });
+  lockButton?.addEventListener("click", () => act("chat_lock", { locked: lockButton.dataset.locked !== "true" }));
+
+  socket.on("chat_event", (event) => {
+    if (event.channel_id === channelId) receive(event);
+  });
+  socket.on("connect", join);
+  socket.on("disconnect", () => {
+    status.textContent = label("Offline");
+    root.dataset.joined = "false";
+  });
+  socket.on("connect_error", (error) => {
+    status.textContent = refusalMessage(error) || label("Offline");
+  });
+  if (socket.connected) join();
+}

@@ -1,0 +1,116 @@
+"""Chat in real browsers: two students of two countries chat live; a teacher hides a message."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import DESKTOP, PHONE, Watch, assert_accessible, log_in
+from tests.conftest import ROOT, ServerProcess, prepare_database
+
+pytestmark = pytest.mark.browser
+
+TEACHER = "ana.porto@demo.crossclass.eu"
+PORTO, HELSINKI = "student.porto.1", "student.helsinki.1"
+LIVE = 8_000  # ms
+
+_MAKE_PROJECT = """
+from app import create_app
+from app.auth.models import User
+from app.extensions import db
+from app.modules.projects.operations import create_project
+from sqlalchemy import select
+
+app = create_app()
+with app.app_context():
+    porto, helsinki = (db.session.scalar(select(User).where(User.username == name)) for name in {logins!r})
+    classes = [porto.memberships[0].school_class, helsinki.memberships[0].school_class]
+    project = create_project(classes[0].teacher_id, classes, "Kitchen meets ICT")
+    db.session.commit()
+    print(project.id)
+"""
+
+
+@pytest.fixture(scope="module")
+def chat_server(tmp_path_factory):
+    """A server of its own (the shared live server's data stays as other tests expect it),
+    seeded with the demo data and one exchange between Porto and Helsinki."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('chat') / 'chat.db'}"
+    prepare_database(url)
+    environ = {"DATABASE_URL": url, "SECRET_KEY": "x" * 40, "PATH": "/usr/bin:/bin"}
+    made = subprocess.run(
+        [sys.executable, "-c", _MAKE_PROJECT.format(logins=(PORTO, HELSINKI))],
+        cwd=ROOT,
+        env=environ,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    server = ServerProcess(url, SECRET_KEY=secrets.token_hex(32)).start()
+    server.project_id = int(made.stdout.strip().splitlines()[-1])
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def open_page(browser, chat_server):
+    contexts = []
+
+    def open_as(login: str, viewport=DESKTOP):
+        context = browser.new_context(base_url=chat_server.url, viewport=viewport, locale="en-GB")
+        context.set_default_timeout(10_000)
+        context.watch = Watch(origin=chat_server.url)
+        context.on("page", context.watch.attach)
+        contexts.append(context)
+        page = context.new_page()
+        log_in(page, login)
+        page.goto(f"/exchanges/{chat_server.project_id}/chat")
+        expect(page.locator("[data-chat]")).to_have_attribute("data-joined", "true", timeout=LIVE)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.watch.assert_clean()
+        context.close()
+
+
+def message(page, text: str):
+    return page.locator(".chat-message", has_text=text)
+
+
+def say(page, text: str) -> None:
+    page.get_by_label("Your message").fill(text)
+    page.get_by_label("Your message").press("Enter")
+
+
+def test_two_students_chat_live_and_a_teacher_hides_a_message(open_page):
+    porto = open_page(PORTO, viewport=PHONE)
+    helsinki = open_page(HELSINKI)
+    assert_accessible(porto)
+
+    say(porto, "Olá from **Porto**!")
+    expect(message(helsinki, "Olá from Porto!").locator(".chat-text strong")).to_have_text("Porto", timeout=LIVE)
+    expect(message(porto, "Olá from Porto!")).to_have_attribute("data-status", "sent", timeout=LIVE)
+
+    say(helsinki, "Hei from Helsinki")
+    expect(message(porto, "Hei from Helsinki")).to_be_visible(timeout=LIVE)
+
+    # Markup arrives as text; no script runs in either browser.
+    payload = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'
+    say(porto, payload)
+    expect(message(helsinki, "<script>window.pwned=2</script>")).to_be_visible(timeout=LIVE)
+    assert helsinki.locator(".chat-messages img, .chat-messages script").count() == 0
+    assert porto.evaluate("() => window.pwned") is None and helsinki.evaluate("() => window.pwned") is None
+
+    teacher = open_page(TEACHER)
+    expect(message(teacher, "Hei from Helsinki")).to_be_visible()
+    assert_accessible(teacher)
+    message(teacher, "Hei from Helsinki").get_by_role("button", name="Hide").click()
+    for page in (porto, helsinki, teacher):
+        expect(page.locator(".chat-message", has_text="Hei from Helsinki")).to_have_count(0, timeout=LIVE)
+        expect(page.locator(".chat-tombstone", has_text="hidden by a teacher")).to_have_count(1)
+    assert_accessible(helsinki)

@@ -1,0 +1,102 @@
+"""The project space in a real browser, on a phone: the teacher-admin forms mixed teams and
+schedules a live session; a pupil of the partner class sees the session and their own team.
+Every page is checked with axe-core, and no script breaks the CSP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PHONE, assert_accessible, log_in, screenshot
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.browser
+
+TEACHER = "ana.porto@demo.crossclass.eu"
+PUPIL = "student.helsinki.1"  # in ICT Support 2
+TITLE = "Cozinha 11A × ICT Support 2"
+
+_CREATE = """
+from app import create_app
+from app.auth.models import SchoolClass
+from app.extensions import db
+from app.modules.projects.operations import create_project
+app = create_app()
+with app.app_context():
+    porto = db.session.query(SchoolClass).filter_by(name="Cozinha 11A").one()
+    helsinki = db.session.query(SchoolClass).filter_by(name="ICT Support 2").one()
+    project = create_project(porto.teacher_id, [porto, helsinki])
+    db.session.commit()
+    print(project.id)
+"""
+
+
+def assert_fits(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} scrolls sideways: {width}px"
+
+
+@pytest.fixture
+def project_id(live_server) -> int:
+    """An exchange between two demo classes, made in the live server's database."""
+    environ = {**os.environ, **{k: live_server.environ[k] for k in ("DATABASE_URL", "SECRET_KEY")}}
+    done = subprocess.run([sys.executable, "-c", _CREATE], cwd=ROOT, env=environ, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout.strip().splitlines()[-1])
+
+
+def test_teams_and_a_session_on_a_phone(new_context, project_id):
+    context = new_context(viewport=PHONE)
+    teacher = context.new_page()
+    log_in(teacher, TEACHER)
+    teacher.goto(f"/exchanges/{project_id}")
+    expect(teacher.get_by_role("heading", level=1)).to_have_text(TITLE)
+    expect(teacher.get_by_text("Ana Ribeiro started the exchange.")).to_be_visible()
+    assert_accessible(teacher)
+    assert_fits(teacher)
+    screenshot(teacher, "project-home-phone")
+
+    teacher.get_by_role("link", name="Teams", exact=True).click()
+    teacher.get_by_label("Pupils per team").fill("2")
+    teacher.get_by_role("button", name="Form teams").click()
+    expect(teacher.locator(".flashes")).to_contain_text("4 mixed teams are formed.")
+    expect(teacher.get_by_role("heading", level=2, name="Team 4")).to_be_visible()
+    assert_accessible(teacher)
+    assert_fits(teacher)
+    screenshot(teacher, "project-teams-phone")
+
+    teacher.get_by_role("link", name="Live sessions", exact=True).click()
+    teacher.get_by_role("link", name="Schedule a session").click()
+    teacher.get_by_label("Title").fill("Meet the partners")
+    teacher.get_by_label("Date").fill("2027-04-01")
+    teacher.get_by_label("Start time").fill("10:00")
+    teacher.get_by_label("Video meeting link").fill("javascript:alert(1)")
+    teacher.get_by_role("button", name="Schedule", exact=True).click()
+    expect(teacher.locator("#meeting_url-error")).to_have_text("The meeting link must start with https:// or http://.")
+    assert_accessible(teacher)
+    teacher.get_by_label("Video meeting link").fill("https://meet.example.eu/room")
+    teacher.get_by_role("button", name="Schedule", exact=True).click()
+    expect(teacher.get_by_role("heading", level=1)).to_have_text("Meet the partners")
+    expect(teacher.get_by_text("Thu 1 Apr 2027, 10:00 WEST · 12:00 EEST in Helsinki")).to_be_visible()
+    assert_accessible(teacher)
+    assert_fits(teacher)
+    screenshot(teacher, "project-session-phone")
+    context.watch.assert_clean()
+
+    pupil_context = new_context(viewport=PHONE)
+    pupil = pupil_context.new_page()
+    log_in(pupil, PUPIL)
+    pupil.goto(f"/exchanges/{project_id}")
+    expect(pupil.get_by_text("Thu 1 Apr 2027, 12:00 EEST · 10:00 WEST in Porto")).to_be_visible()
+    expect(pupil.get_by_role("link", name="Edit the exchange")).to_have_count(0)
+    assert_accessible(pupil)
+    pupil.get_by_role("link", name="Teams", exact=True).click()
+    expect(pupil.locator(".card-grid > li")).to_have_count(1)
+    expect(pupil.get_by_role("button", name="Form new teams")).to_have_count(0)
+    assert_accessible(pupil)
+    assert_fits(pupil)
+    pupil_context.watch.assert_clean()
