@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
@@ -24,6 +24,7 @@ class ChannelKind(enum.StrEnum):
     PROJECT = "project"
     TEAM = "team"
     TEACHERS = "teachers"
+    DIRECT = "direct"  # two pupils of one team, when a teacher allows it for the team
 
 
 class EventKind(enum.StrEnum):
@@ -33,6 +34,7 @@ class EventKind(enum.StrEnum):
     HIDE = "hide"
     LOCK = "lock"
     UNLOCK = "unlock"
+    REACTION = "reaction"  # the message's reactions changed; replay shows them as they are now
 
 
 class Channel(TimestampMixin, db.Model):
@@ -92,3 +94,110 @@ class ChannelEvent(TimestampMixin, db.Model):
 
     # Also the index replay reads along: events of a channel after a seq, in order.
     __table_args__ = (UniqueConstraint("channel_id", "seq"),)
+
+
+class ChannelMember(db.Model):
+    """The two pupils of a direct channel (other channels derive their readers from the project)."""
+
+    __tablename__ = "channel_member"
+
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class Reaction(TimestampMixin, db.Model):
+    __tablename__ = "message_reaction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    emoji: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (UniqueConstraint("message_id", "user_id", "emoji"),)
+
+
+class ChannelRead(db.Model):
+    """How far a reader has read a channel: unread = messages after last_read_seq."""
+
+    __tablename__ = "channel_read"
+
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True)
+    last_read_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Mute(TimestampMixin, db.Model):
+    """A pupil may not write in the project's chat until `until` (or until a teacher lifts it)."""
+
+    __tablename__ = "chat_mute"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    muted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    muted_by: Mapped[User | None] = relationship(foreign_keys=[muted_by_id])
+
+    __table_args__ = (Index("ix_chat_mute_project_user", "project_id", "user_id"),)
+
+
+class ReportReason(enum.StrEnum):
+    BULLYING = "bullying"
+    INAPPROPRIATE = "inappropriate"
+    PERSONAL_DATA = "personal_data"
+    SPAM = "spam"
+    OTHER = "other"
+
+
+class ReportStatus(enum.StrEnum):
+    OPEN = "open"
+    DISMISSED = "dismissed"  # a teacher looked and found nothing to do
+    ACTED = "acted"  # a teacher hid the message or muted its author
+
+
+class MessageReport(TimestampMixin, db.Model):
+    """A reader flags a message for the project's teachers; one report per reader and message."""
+
+    __tablename__ = "message_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"), index=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    reason: Mapped[ReportReason] = mapped_column(enum_column(ReportReason, "report_reason"))
+    details: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    status: Mapped[ReportStatus] = mapped_column(
+        enum_column(ReportStatus, "report_status"), default=ReportStatus.OPEN, index=True
+    )
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    message: Mapped[Message] = relationship()
+    reporter: Mapped[User] = relationship(foreign_keys=[reporter_id])
+    handled_by: Mapped[User | None] = relationship(foreign_keys=[handled_by_id])
+
+    __table_args__ = (UniqueConstraint("message_id", "reporter_id"),)
+
+
+class ModerationAction(TimestampMixin, db.Model):
+    """The log of every moderation step in a project, kept for safeguarding; never edited."""
+
+    __tablename__ = "moderation_action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # hide, lock, unlock, mute, unmute, report_dismissed, direct_messages_allowed, …
+    action: Mapped[str] = mapped_column(String(40))
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channel.id", ondelete="SET NULL"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
+    target_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    target_user: Mapped[User | None] = relationship(foreign_keys=[target_user_id])

@@ -1,0 +1,72 @@
+"""Migrations run through the real CLI, down and up again, without losing what users wrote."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+
+from tests.conftest import ROOT, prepare_database
+
+BEFORE_CHAT_FEATURES = "4045a78b0eac"  # the chat tables, before reactions and moderation
+
+
+def _flask_db(database_url: str, *args: str) -> None:
+    environ = {**os.environ, "DATABASE_URL": database_url, "FLASK_APP": "app:create_app", "SECRET_KEY": "x" * 40}
+    subprocess.run([sys.executable, "-m", "flask", "db", *args], cwd=ROOT, env=environ, check=True, capture_output=True)
+
+
+def test_rebuilding_a_table_on_sqlite_keeps_the_rows_that_reference_it(tmp_path):
+    # The chat-features migration rebuilds `channel` on SQLite (a new channel kind means a new
+    # CHECK); with foreign keys on, dropping the old table would cascade into every message.
+    path = tmp_path / "migrate.db"
+    url = f"sqlite:///{path}"
+    prepare_database(url, seed=True)
+    _flask_db(url, "downgrade", BEFORE_CHAT_FEATURES)
+    with sqlite3.connect(path) as connection:
+        teacher_id = connection.execute("SELECT teacher_id FROM school_class LIMIT 1").fetchone()[0]
+        now = "2026-01-01 00:00:00"
+        connection.execute(
+            "INSERT INTO project (id, title, status, created_by_id, aims, languages, created_at)"
+            " VALUES (1, 'Kept', 'active', ?, '', '[]', ?)",
+            (teacher_id, now),
+        )
+        connection.execute(
+            "INSERT INTO channel (id, project_id, kind, slug, name, is_locked, next_seq, created_at)"
+            " VALUES (1, 1, 'project', 'project', 'Whole exchange', 0, 2, ?)",
+            (now,),
+        )
+        connection.execute(
+            "INSERT INTO message (id, channel_id, seq, client_id, author_id, body_source, body_html, created_at)"
+            " VALUES (1, 1, 1, 'c1', ?, 'hello', '<p>hello</p>', ?)",
+            (teacher_id, now),
+        )
+        connection.execute(
+            "INSERT INTO channel_event (channel_id, seq, kind, message_id, actor_id, created_at)"
+            " VALUES (1, 1, 'message', 1, ?, ?)",
+            (teacher_id, now),
+        )
+
+    _flask_db(url, "upgrade")
+    _flask_db(url, "downgrade", BEFORE_CHAT_FEATURES)
+    _flask_db(url, "upgrade")
+
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT body_source FROM message").fetchall() == [("hello",)]
+        assert connection.execute("SELECT count(*) FROM channel_event").fetchone() == (1,)
+        # The new channel kind is accepted, an unknown one is still refused by the database.
+        connection.execute(
+            "INSERT INTO channel (project_id, kind, slug, name, is_locked, next_seq, created_at)"
+            " VALUES (1, 'direct', 'direct:1:2', 'x', 0, 1, '2026-01-01')"
+        )
+        try:
+            connection.execute(
+                "INSERT INTO channel (project_id, kind, slug, name, is_locked, next_seq, created_at)"
+                " VALUES (1, 'gossip', 'g', 'x', 0, 1, '2026-01-01')"
+            )
+        except sqlite3.IntegrityError:
+            pass
+        else:
+            raise AssertionError("an unknown channel kind was stored")
+        assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
