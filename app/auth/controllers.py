@@ -61,7 +61,7 @@ def _attach_error(form, error: AppError) -> None:
         form.form_errors.append(error.message)
 
 
-def _log_in(user: User) -> None:
+def log_in_with_fresh_session(user: User) -> None:
     # A fresh session at login: nothing from before (a planted session id) carries over.
     locale = session.get("locale")
     session.clear()
@@ -72,9 +72,15 @@ def _log_in(user: User) -> None:
     session.permanent = True
 
 
+def _after_login_target() -> str:
+    # login_required sends people here with ?next=; only a path on this site (no open redirect).
+    target = request.args.get("next", "")
+    return target if is_local_path(target) else url_for("main.dashboard")
+
+
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("main.dashboard"))
+        return redirect(_after_login_target())
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -83,9 +89,9 @@ def login():
             db.session.commit()  # keep the failure count
             form.form_errors.append(error.message)
             return render_template("auth/login.html", form=form), error.status
-        _log_in(user)
+        log_in_with_fresh_session(user)
         db.session.commit()
-        return redirect(url_for("main.dashboard"))
+        return redirect(_after_login_target())
     return render_template("auth/login.html", form=form)
 
 
@@ -212,7 +218,7 @@ def join_class():
             db.session.rollback()
             _attach_error(form, error)
             return render_template("auth/join.html", form=form), 400
-        _log_in(student)
+        log_in_with_fresh_session(student)
         db.session.commit()
         session["show_username_once"] = True
         return redirect(url_for("main.dashboard"))

@@ -100,3 +100,40 @@ def test_teams_and_a_session_on_a_phone(new_context, project_id):
     assert_accessible(pupil)
     assert_fits(pupil)
     pupil_context.watch.assert_clean()
+
+
+def test_a_guest_mentor_joins_by_link_on_a_phone(new_context, project_id):
+    teacher = new_context(viewport=PHONE).new_page()
+    log_in(teacher, TEACHER)
+    teacher.goto(f"/exchanges/{project_id}/people")
+    expect(teacher.get_by_text("Nobody else yet")).to_be_visible()
+    assert_accessible(teacher)
+    teacher.get_by_label("Who is the link for?").select_option("guest_mentor")
+    teacher.get_by_label("Note for yourself").fill("Chef Rui, Hotel Infante")
+    teacher.get_by_role("button", name="Make a link").click()
+    link = teacher.get_by_label("Link for: A guest mentor from a host company").input_value()
+    assert "/join/" in link
+    expect(teacher.get_by_role("button", name="Revoke A guest mentor from a host company Chef Rui")).to_be_visible()
+    assert_accessible(teacher)
+    assert_fits(teacher)
+
+    mentor = new_context(viewport=PHONE).new_page()
+    mentor.goto(link)
+    expect(mentor.get_by_role("heading", level=1)).to_contain_text(TITLE)
+    assert_accessible(mentor)
+    assert_fits(mentor)
+    mentor.get_by_label("Your name").fill("Rui Mentor")
+    mentor.get_by_label("E-mail").fill(f"rui.{project_id}@hotel.example")
+    mentor.get_by_label("Password", exact=True).fill("a-long-mentor-passphrase")
+    mentor.get_by_label("Repeat the password").fill("a-long-mentor-passphrase")
+    mentor.get_by_role("button", name="Make my account and join").click()
+    expect(mentor.get_by_role("heading", level=1)).to_have_text(TITLE)
+    expect(mentor.get_by_text("Your role: Guest mentor")).to_be_visible()
+
+    # The link was for one person: opening it again says so plainly.
+    again = new_context(viewport=PHONE).new_page()
+    again.goto(link)
+    expect(again.get_by_text("This invitation link is no longer valid")).to_be_visible()
+
+    teacher.goto(f"/exchanges/{project_id}/people")
+    expect(teacher.get_by_text("Rui Mentor · Guest mentor")).to_be_visible()

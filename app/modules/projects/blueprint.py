@@ -3,6 +3,7 @@
 from flask import Blueprint, current_app
 
 from app.modules.projects import controllers as c
+from app.modules.projects import member_controllers as m
 
 bp = Blueprint("projects", __name__)
 
@@ -30,3 +31,12 @@ bp.add_url_rule(
     "/exchanges/<int:project_id>/sessions/<int:session_id>/attendance", "attendance", c.attendance, methods=["POST"]
 )
 bp.add_url_rule("/exchanges/<int:project_id>/sessions/<int:session_id>.ics", "session_calendar", c.session_calendar)
+bp.add_url_rule("/exchanges/<int:project_id>/people", "people", m.people)
+bp.add_url_rule("/exchanges/<int:project_id>/invites", "create_invite", m.create_invite, methods=["POST"])
+bp.add_url_rule(
+    "/exchanges/<int:project_id>/invites/<int:invite_id>/revoke", "revoke_invite", m.revoke_invite, methods=["POST"]
+)
+bp.add_url_rule(
+    "/exchanges/<int:project_id>/members/<int:member_id>/remove", "remove_member", m.remove_member, methods=["POST"]
+)
+bp.add_url_rule("/join/<token>", "join", m.join, methods=["GET", "POST"])

@@ -38,12 +38,14 @@ ACTIVITY_SENTENCES = {
     "teams_generated": lambda p: _("%(actor)s formed %(count)d mixed teams.", **p),
     "team_renamed": lambda p: _("%(actor)s renamed the team %(old)s to %(new)s.", **p),
     "student_moved": lambda p: _("%(actor)s moved %(student)s to %(team)s.", **p),
+    "member_joined": lambda p: _("%(actor)s joined the exchange.", **p),
+    "member_removed": lambda p: _("%(actor)s took %(name)s out of the exchange.", **p),
 }
 # Who went to which team names pupils: only the teachers see those lines.
 TEACHER_ONLY_ACTIVITY = {"student_moved"}
 
 
-def _load(project_id: int, *roles: ProjectRole, write: bool = False):
+def load_project(project_id: int, *roles: ProjectRole, write: bool = False):
     project = queries.project_for_user(project_id, current_user)
     role = queries.require_project_role(project, current_user, *roles)
     if write:
@@ -51,7 +53,7 @@ def _load(project_id: int, *roles: ProjectRole, write: bool = False):
     return project, role
 
 
-def _attach_error(form, error: AppError) -> None:
+def attach_error(form, error: AppError) -> None:
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
         field.errors = [*field.errors, error.message]
@@ -85,7 +87,7 @@ def projects():
 
 @login_required
 def project_detail(project_id: int):
-    project, role = _load(project_id)
+    project, role = load_project(project_id)
     is_teacher = role in TEACHER_ROLES
     feed = [
         (activity, _activity_line(activity))
@@ -112,7 +114,7 @@ def project_detail(project_id: int):
 
 @login_required
 def edit(project_id: int):
-    project, role = _load(project_id, ProjectRole.TEACHER_ADMIN, write=True)
+    project, role = load_project(project_id, ProjectRole.TEACHER_ADMIN, write=True)
     form = ProjectForm(obj=project)
     if form.validate_on_submit():
         try:
@@ -127,7 +129,7 @@ def edit(project_id: int):
             )
         except AppError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
             return render_template("projects/edit.html", project=project, role=role, form=form), 400
         db.session.commit()
         flash(_("The exchange is saved."), "success")
@@ -139,7 +141,7 @@ def edit(project_id: int):
 @login_required
 def close(project_id: int):
     # The CSRF token is checked for every POST by CSRFProtect before this runs.
-    project, _role = _load(project_id, ProjectRole.TEACHER_ADMIN, write=True)
+    project, _role = load_project(project_id, ProjectRole.TEACHER_ADMIN, write=True)
     operations.close_project(project, current_user)
     db.session.commit()
     flash(_("The exchange is closed. Everything in it stays readable."), "success")
@@ -185,20 +187,20 @@ def _move_form(project):
 
 @login_required
 def teams(project_id: int):
-    project, role = _load(project_id, *TEACHER_ROLES, ProjectRole.STUDENT, ProjectRole.GUEST_MENTOR)
+    project, role = load_project(project_id, *TEACHER_ROLES, ProjectRole.STUDENT, ProjectRole.GUEST_MENTOR)
     return _teams_page(project, role)
 
 
 @login_required
 def generate_teams(project_id: int):
-    project, role = _load(project_id, *TEACHER_ROLES, write=True)
+    project, role = load_project(project_id, *TEACHER_ROLES, write=True)
     form = GenerateTeamsForm()
     if form.validate_on_submit():
         try:
             created = operations.generate_teams(project, current_user, form.team_size.data)
         except AppError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
             return _teams_page(project, role, 400, generate_form=form)
         db.session.commit()
         flash(_("%(count)d mixed teams are formed.", count=len(created)), "success")
@@ -208,7 +210,7 @@ def generate_teams(project_id: int):
 
 @login_required
 def move_student(project_id: int):
-    project, role = _load(project_id, *TEACHER_ROLES, write=True)
+    project, role = load_project(project_id, *TEACHER_ROLES, write=True)
     form = _move_form(project)
     if form.validate_on_submit():
         try:
@@ -216,7 +218,7 @@ def move_student(project_id: int):
             operations.move_student(project, current_user, form.student_id.data, team)
         except AppError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
             return _teams_page(project, role, 400, move_form=form)
         db.session.commit()
         flash(_("The pupil is moved."), "success")
@@ -226,7 +228,7 @@ def move_student(project_id: int):
 
 @login_required
 def rename_team(project_id: int, team_id: int):
-    project, role = _load(project_id, *TEACHER_ROLES, write=True)
+    project, role = load_project(project_id, *TEACHER_ROLES, write=True)
     team = queries.team_for(project, team_id)
     form = RenameTeamForm()
     if form.validate_on_submit():
@@ -247,7 +249,7 @@ def rename_team(project_id: int, team_id: int):
 
 @login_required
 def sessions(project_id: int):
-    project, role = _load(project_id)
+    project, role = load_project(project_id)
     listed = [(s, _time_line(s, project)) for s in queries.sessions_of(project)]
     return render_template(
         "projects/sessions.html",
@@ -260,7 +262,7 @@ def sessions(project_id: int):
 
 @login_required
 def new_session(project_id: int):
-    project, role = _load(project_id, *TEACHER_ROLES, write=True)
+    project, role = load_project(project_id, *TEACHER_ROLES, write=True)
     form = SessionForm()
     zone = current_user.zone_name
     if form.validate_on_submit():
@@ -277,7 +279,7 @@ def new_session(project_id: int):
             )
         except AppError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
             return render_template("projects/session_form.html", project=project, role=role, form=form, zone=zone), 400
         db.session.commit()
         flash(_("The live session is scheduled."), "success")
@@ -317,13 +319,13 @@ def _attendance_form(project, session, formdata=None):
 
 @login_required
 def session_detail(project_id: int, session_id: int):
-    project, role = _load(project_id)
+    project, role = load_project(project_id)
     return _session_page(project, role, queries.session_for(project, session_id))
 
 
 @login_required
 def attendance(project_id: int, session_id: int):
-    project, role = _load(project_id, *TEACHER_ROLES, write=True)
+    project, role = load_project(project_id, *TEACHER_ROLES, write=True)
     session = queries.session_for(project, session_id)
     form = _attendance_form(project, session, formdata=request.form)
     if form.validate_on_submit():
@@ -331,7 +333,7 @@ def attendance(project_id: int, session_id: int):
             marked = operations.mark_attendance(project, current_user, session, form.present.data or [])
         except AppError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
             return _session_page(project, role, session, form, 400)
         db.session.commit()
         flash(_("Attendance is saved: %(count)d present.", count=len(marked)), "success")
@@ -341,7 +343,7 @@ def attendance(project_id: int, session_id: int):
 
 @login_required
 def session_calendar(project_id: int, session_id: int):
-    project, role = _load(project_id)
+    project, role = load_project(project_id)
     session = queries.session_for(project, session_id)
     page = url_for("projects.session_detail", project_id=project.id, session_id=session.id, _external=True)
     body = session_ics(session, page, request.host.split(":")[0], with_meeting_link=role != ProjectRole.VISITOR)

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField, TimeField
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.forms import language_choices
+from app.auth.operations import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from app.modules.projects.models import InviteKind
 from app.modules.projects.teams import MAX_TEAM_SIZE, MIN_TEAM_SIZE
 
 AIMS_LIMIT = 4000
@@ -87,3 +100,46 @@ class SessionForm(FlaskForm):
 
 class AttendanceForm(FlaskForm):
     present = MultiCheckboxField(_l("Pupils present"), coerce=int, validators=[Optional()])
+
+
+INVITE_KIND_LABELS = {
+    InviteKind.PARTNER_CLASS: _l("A partner teacher with a class"),
+    InviteKind.TEACHER: _l("A co-teacher"),
+    InviteKind.GUEST_MENTOR: _l("A guest mentor from a host company"),
+    InviteKind.VISITOR: _l("Visitors who only read, such as parents"),
+}
+
+
+class InviteForm(FlaskForm):
+    kind = SelectField(
+        _l("Who is the link for?"),
+        choices=[SelectChoice(kind.value, label) for kind, label in INVITE_KIND_LABELS.items()],
+    )
+    label = StringField(
+        _l("Note for yourself"),
+        validators=[Optional(), Length(max=120)],
+        description=_l("For example: the mentor's name. Only the teachers of the exchange see it."),
+        filters=[_strip],
+    )
+    valid_days = IntegerField(_l("Valid for (days)"), default=14, validators=[InputRequired(), NumberRange(1, 60)])
+    max_uses = IntegerField(_l("Can be used (times)"), default=1, validators=[InputRequired(), NumberRange(1, 100)])
+
+
+class JoinWithClassForm(FlaskForm):
+    # Only links for a partner class ask for a class; the operation checks the choice.
+    class_id = SelectField(_l("Your class"), coerce=int, choices=[], validate_choice=False, validators=[Optional()])
+
+
+class GuestAccountForm(FlaskForm):
+    display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)], filters=[_strip])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)], filters=[_strip])
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
+        description=_l("At least %(count)d characters.", count=MIN_PASSWORD_LENGTH),
+    )
+    confirm = PasswordField(_l("Repeat the password"), validators=[DataRequired()])
+
+    def validate_confirm(self, field):
+        if field.data != self.password.data:
+            raise ValidationError(_l("The two passwords are not the same."))

@@ -163,3 +163,36 @@ class SessionAttendance(db.Model):
     student: Mapped[User] = relationship(foreign_keys=[student_id])
 
     __table_args__ = (UniqueConstraint("session_id", "student_id"),)
+
+
+class InviteKind(enum.StrEnum):
+    PARTNER_CLASS = "partner_class"  # a teacher brings one of their classes in as a partner
+    TEACHER = "teacher"  # a co-teacher
+    GUEST_MENTOR = "guest_mentor"  # a host-company mentor
+    VISITOR = "visitor"  # read only, such as a parent
+
+
+class ProjectInvite(TimestampMixin, db.Model):
+    """A link that lets someone into the exchange with one role.
+
+    Only a hash of the link's secret is stored: whoever reads the database cannot use the
+    links, and a teacher who lost a link makes a new one.
+    """
+
+    __tablename__ = "project_invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[InviteKind] = mapped_column(enum_column(InviteKind, "invite_kind"))
+    label: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    max_uses: Mapped[int] = mapped_column(Integer)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    project: Mapped[Project] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (CheckConstraint("uses <= max_uses", name="uses_within_limit"),)
