@@ -191,3 +191,25 @@ def test_a_teacher_admin_removes_an_outside_member(app, make, exchange):
     response = post_form(admin, f"{exchange.path}/members/{member.id}/remove", {}, page=f"{exchange.path}/people")
     assert response.status_code == 302
     assert project_role(exchange.project, mentor) is None
+
+
+def test_a_teacher_starts_an_exchange_with_a_known_partner(app, make):
+    porto = class_in(make, "PT", name="Cozinha 12B")
+    foreign = class_in(make, "IT")
+    teacher = client_for(app, porto.teacher)
+
+    refused = post_form(teacher, "/exchanges/new", {"class_id": str(foreign.id), "title": ""}, page="/exchanges/new")
+    assert refused.status_code == 400
+    assert field_error(refused, "class_id")
+
+    response = post_form(
+        teacher, "/exchanges/new", {"class_id": str(porto.id), "title": "Bread and code"}, page="/exchanges/new"
+    )
+    assert response.status_code == 302
+    project = db.session.query(ProjectClass).filter_by(class_id=porto.id).one().project
+    assert project.title == "Bread and code"
+    assert response.headers["Location"].endswith(f"/exchanges/{project.id}/people")
+    assert "Waiting for a partner class" in text_of(teacher.get(f"/exchanges/{project.id}"))
+
+    pupil = client_for(app, make.student(porto))
+    assert pupil.get("/exchanges/new").status_code == 403

@@ -31,6 +31,7 @@ bp.add_url_rule(
     "/exchanges/<int:project_id>/sessions/<int:session_id>/attendance", "attendance", c.attendance, methods=["POST"]
 )
 bp.add_url_rule("/exchanges/<int:project_id>/sessions/<int:session_id>.ics", "session_calendar", c.session_calendar)
+bp.add_url_rule("/exchanges/new", "start_project", m.start_project, methods=["GET", "POST"])
 bp.add_url_rule("/exchanges/<int:project_id>/people", "people", m.people)
 bp.add_url_rule("/exchanges/<int:project_id>/invites", "create_invite", m.create_invite, methods=["POST"])
 bp.add_url_rule(

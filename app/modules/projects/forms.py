@@ -143,3 +143,13 @@ class GuestAccountForm(FlaskForm):
     def validate_confirm(self, field):
         if field.data != self.password.data:
             raise ValidationError(_l("The two passwords are not the same."))
+
+
+class StartProjectForm(FlaskForm):
+    class_id = SelectField(_l("Your class"), coerce=int, choices=[], validators=[InputRequired()])
+    title = StringField(
+        _l("Title"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("You can change it later. Left empty, the exchange is named after the classes."),
+        filters=[_strip],
+    )

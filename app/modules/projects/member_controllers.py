@@ -8,11 +8,19 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from app.auth.controllers import log_in_with_fresh_session
-from app.core.errors import AppError
+from app.auth.models import SchoolClass
+from app.auth.queries import classes_of_teacher
+from app.core.errors import AppError, PermissionDenied
 from app.extensions import db
-from app.modules.projects import invites, queries
+from app.modules.projects import invites, operations, queries
 from app.modules.projects.controllers import ROLE_LABELS, attach_error, load_project
-from app.modules.projects.forms import INVITE_KIND_LABELS, GuestAccountForm, InviteForm, JoinWithClassForm
+from app.modules.projects.forms import (
+    INVITE_KIND_LABELS,
+    GuestAccountForm,
+    InviteForm,
+    JoinWithClassForm,
+    StartProjectForm,
+)
 from app.modules.projects.models import TEACHER_ROLES, InviteKind, ProjectRole
 
 
@@ -124,3 +132,22 @@ def join(token: str):
         may_make_account=invite.kind in invites.ACCOUNT_FROM_LINK,
         login_url=url_for("auth.login", next=request.path),
     ), status
+
+
+@login_required
+def start_project():
+    """A teacher starts an exchange with a partner they already know: first with their own
+    class, then a partner link brings the partner's class in."""
+    if not current_user.is_teacher or current_user.is_pending:
+        raise PermissionDenied(_("Only a validated teacher can start an exchange."))
+    form = StartProjectForm()
+    form.class_id.choices = [
+        SelectChoice(c.id, f"{c.name} · {c.vocational_field}") for c in classes_of_teacher(current_user)
+    ]
+    if form.validate_on_submit():
+        school_class = db.session.get(SchoolClass, form.class_id.data)
+        project = operations.create_project(current_user.id, [school_class], form.title.data or None)
+        db.session.commit()
+        flash(_("The exchange is started. Now invite the partner class with a link."), "success")
+        return redirect(url_for("projects.people", project_id=project.id))
+    return render_template("projects/start.html", form=form), 400 if form.is_submitted() else 200
