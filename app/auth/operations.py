@@ -12,6 +12,7 @@ import secrets
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.auth import queries, throttle
 from app.auth.models import (
@@ -29,6 +30,7 @@ from app.auth.sessions import end_all_sessions
 from app.core import geo
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidInput, PermissionDenied, RateLimited
+from app.core.signals import access_reduced
 from app.extensions import db
 
 MIN_PASSWORD_LENGTH = 8
@@ -461,9 +463,30 @@ def remove_student(school_class: SchoolClass, student: User) -> None:
     if membership is None:
         raise PermissionDenied(_("This student is not in this class."))
     student.memberships.remove(membership)
+    # Their open sockets are ended after the commit (app/realtime/revoke.py): a socket already
+    # in a chat room would otherwise keep receiving the class's exchanges until it next spoke.
+    access_reduced.send(student.id)
     if not student.memberships:
         # A pupil with no class has nothing left to do here: the account goes.
-        db.session.delete(student)
+        end_all_sessions(student)
+        try:
+            with db.session.begin_nested():
+                db.session.delete(student)
+                db.session.flush()
+        except IntegrityError:
+            # Their chat messages (or other shared work) still point at the account, and the
+            # exchange's history must keep its order: the account is closed and stripped of
+            # the pupil's name instead, so nothing of it can log in or identify them.
+            _retire_student(student)
+
+
+def _retire_student(student: User) -> None:
+    student.status = AccountStatus.DISABLED
+    student.username = f"removed-{secrets.token_hex(8)}"
+    student.email = None
+    student.display_name = "—"
+    student.password_hash = hash_password(secrets.token_urlsafe(32))
+    student.timezone = None
 
 
 def join_class_with_code(code: str, display_name: str, password: str) -> User:

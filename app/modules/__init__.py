@@ -4,6 +4,7 @@
 def register_modules(app) -> None:
     # Importing the models registers their tables (Alembic and relationships need them all).
     from app.modules.chat import models as chat_models  # noqa: F401
+    from app.modules.chat import moderation_sockets  # noqa: F401  (registers the socket events)
     from app.modules.chat import sockets as chat_sockets  # noqa: F401  (registers the socket events)
     from app.modules.chat.blueprint import bp as chat_bp
     from app.modules.matching import models as matching_models  # noqa: F401

@@ -122,7 +122,7 @@ def init_realtime(app) -> None:
         engineio_logger=False,
     )
     app.extensions["crossclass_realtime"] = RealtimeState(app)
-    from app.realtime import sockets  # noqa: F401  (registers the handlers on first import)
+    from app.realtime import revoke, sockets  # noqa: F401  (register the handlers on first import)
 
     for event_name, handler in _HANDLERS:
         socketio.on_event(event_name, handler)

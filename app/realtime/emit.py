@@ -9,7 +9,9 @@ savepoint and still commits the rest.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
@@ -21,12 +23,25 @@ log = logging.getLogger(__name__)
 
 
 def emit_after_commit(session: Session | scoped_session, event_name: str, data, room: str) -> None:
+    run_after_commit(session, functools.partial(_emit, event_name, data, room), f"emit {event_name} to {room}")
+
+
+def run_after_commit(session: Session | scoped_session, action: Callable[[], None], description: str) -> None:
+    """Runs `action` once the session's outermost transaction commits; drops it on rollback.
+
+    For socket work other than an emit (ending a user's connections after their access was
+    reduced). An action that fails is logged with `description`, never raised.
+    """
     if isinstance(session, scoped_session):  # db.session: the current request's session
         session = session()
     # Begin explicitly when nothing has run yet: a rollback of a session that never began
-    # fires no event, and the queued emit would leak into the session's next commit.
+    # fires no event, and the queued action would leak into the session's next commit.
     transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
-    session.info.setdefault(_PENDING, []).append((transaction, event_name, data, room))
+    session.info.setdefault(_PENDING, []).append((transaction, action, description))
+
+
+def _emit(event_name: str, data, room: str) -> None:
+    socketio.emit(event_name, data, to=room)
 
 
 def _queued_within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
@@ -40,13 +55,13 @@ def _queued_within(transaction: SessionTransaction | None, ended: SessionTransac
 @event.listens_for(Session, "after_commit")
 def _flush_emits(session: Session) -> None:
     # Fires for the outermost commit only; a released savepoint's events wait for it.
-    for _transaction, event_name, data, room in session.info.pop(_PENDING, []):
+    for _transaction, action, description in session.info.pop(_PENDING, []):
         try:
-            socketio.emit(event_name, data, to=room)
+            action()
         except Exception:
             # The data is committed; a lost live update is repaired by the client's replay
             # from last_seq, and must not turn a saved write into an error for the writer.
-            log.exception("could not emit %s to %s after commit", event_name, room)
+            log.exception("could not %s after commit", description)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -36,6 +36,11 @@ class MemoryPresence:
         with self._lock:
             return len(self._sockets.get(user_id, ()))
 
+    def sids(self, user_id: int) -> list[str]:
+        """The user's open sockets (all in this process)."""
+        with self._lock:
+            return sorted(self._sockets.get(user_id, ()))
+
     def online(self, user_ids) -> set[int]:
         with self._lock:
             return {user_id for user_id in user_ids if self._sockets.get(user_id)}
@@ -90,6 +95,11 @@ class RedisPresence:
 
     def count(self, user_id: int) -> int:
         return len(self._live_fields({user_id: self._redis.hkeys(self._key(user_id))})[user_id])
+
+    def sids(self, user_id: int) -> list[str]:
+        """The user's open sockets in every live process (a field is "{process_id}:{sid}")."""
+        fields = self._live_fields({user_id: self._redis.hkeys(self._key(user_id))})[user_id]
+        return sorted(field.split(b":", 1)[1].decode() for field in fields)
 
     def online(self, user_ids) -> set[int]:
         user_ids = list(user_ids)

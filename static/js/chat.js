@@ -3,9 +3,15 @@
 // missing range, rejoin with the last seq after a reconnect, and resend unacknowledged
 // messages with their original client_id (the server answers a retry with the original).
 import { connectLive, refusalMessage } from "./live.js";
+import { setupModeration } from "./chat_moderation.js";
 
 const root = document.querySelector("[data-chat]");
 const ACK_TIMEOUT_MS = 10000;
+const TYPING_SEND_EVERY_MS = 3000; // at most one typing notice per 3 s while typing
+const TYPING_SHOWN_MS = 5000; // a notice not renewed within 5 s is taken as stopped
+const PRESENCE_REFRESH_MS = 30000; // leaving is not announced: ask again now and then
+const READ_REPORT_DELAY_MS = 1000;
+const AROUND_MAX_PAGES = 20; // how far back a link to an old message may load
 const RETRYABLE = new Set(["rate_limited", "server_error", "timeout", "unauthorized"]);
 
 function uuid4() {
@@ -38,6 +44,18 @@ if (root) {
   const olderButton = root.querySelector("[data-chat-older]");
   const lockedNote = root.querySelector("[data-chat-locked]");
   const lockButton = root.querySelector("[data-chat-lock]");
+  const mayWrite = root.dataset.mayWrite === "true";
+  const reactionSet = (root.dataset.reactions || "").split(" ").filter(Boolean);
+  const typingLine = root.querySelector("[data-chat-typing]");
+  const presenceCount = root.querySelector("[data-chat-presence-count]");
+  const presenceList = root.querySelector("[data-chat-presence-list]");
+  const ownBadge = document.querySelector(`[data-unread-badge="${root.dataset.channelId}"]`);
+  let around = root.dataset.around ? Number(root.dataset.around) : null;
+  const typers = new Map(); // user id -> {name, timer}
+  const online = new Map(); // user id -> name
+  let lastTypingSent = 0;
+  let readSent = 0; // the highest seq reported as read
+  let readTimer = null;
 
   const socket = connectLive();
   let lastSeq = null; // the highest seq applied with nothing missing below it
@@ -54,6 +72,8 @@ if (root) {
       });
     });
   }
+
+  const moderation = setupModeration({ root, socket, emit, label, channelId, userId, mayModerate, composer, status });
 
   // ---- rendering --------------------------------------------------------------------
 
@@ -114,7 +134,9 @@ if (root) {
     } else {
       body.append(element("p", "chat-tombstone muted", message.state === "hidden" ? label("Hidden") : label("Deleted")));
     }
+    if (message.state === "visible") addReactions(node, message);
     if (message.state === "visible" && composer) addActions(node, message);
+    node.id = `message-${message.seq}`;
     placeBySeq(node, message.seq);
     if (oldestSeq === null || message.seq < oldestSeq) oldestSeq = message.seq;
   }
@@ -139,6 +161,7 @@ if (root) {
       );
     }
     if (mayModerate) actions.append(" ", button(label("Hide"), () => act("chat_hide", { message_id: message.id })));
+    for (const extra of moderation.actionsFor(message)) actions.append(" ", extra); // report; teacher delete, mute
   }
 
   function startReply(message) {
@@ -184,6 +207,7 @@ if (root) {
   // ---- ordered delivery ---------------------------------------------------------------
 
   function apply(event) {
+    if (event.kind === "message" && event.message) stopTyping(event.message.author_id);
     if (event.message) render(event.message);
     if (event.is_locked !== undefined) setLocked(event.is_locked);
   }
@@ -197,6 +221,7 @@ if (root) {
       ahead.delete(lastSeq);
     }
     if (ahead.size) repair();
+    reportRead();
   }
 
   async function repair() {
@@ -240,8 +265,154 @@ if (root) {
     }
     for (const event of [...ahead.values()]) receive(event);
     status.textContent = label("Online");
+    if (around !== null) await showAround();
     root.dataset.joined = "true";
+    syncPresence();
+    reportRead();
     for (const clientId of pending.keys()) deliver(clientId); // resend what was not acknowledged
+  }
+
+  // ---- reactions ----------------------------------------------------------------------
+
+  function addReactions(node, message) {
+    const bar = element("div", "chat-reactions");
+    const byEmoji = new Map((message.reactions || []).map((r) => [r.emoji, r.user_ids]));
+    for (const emoji of reactionSet) {
+      const users = byEmoji.get(emoji) || [];
+      if (!users.length) continue;
+      const mine = users.includes(userId);
+      const name = label(mine ? "ReactionCount" : "ReactionCountOthers")
+        .replace("{emoji}", emoji)
+        .replace("{count}", String(users.length));
+      if (mayWrite) {
+        const b = button(`${emoji} ${users.length}`, () => react(message.id, emoji, !mine));
+        b.className = "chat-reaction";
+        b.setAttribute("aria-pressed", String(mine));
+        b.setAttribute("aria-label", name);
+        bar.append(b);
+      } else {
+        const chip = element("span", "chat-reaction", `${emoji} ${users.length}`);
+        chip.setAttribute("aria-label", name);
+        chip.setAttribute("role", "img");
+        bar.append(chip);
+      }
+    }
+    if (mayWrite) {
+      const picker = element("details", "chat-react-picker");
+      const summary = element("summary", "link-button", label("AddReaction"));
+      picker.append(summary);
+      const choices = element("div", "chat-react-choices");
+      for (const emoji of reactionSet) {
+        const mine = (byEmoji.get(emoji) || []).includes(userId);
+        const b = button(emoji, () => {
+          picker.open = false;
+          react(message.id, emoji, !mine);
+        });
+        b.className = "chat-reaction-choice";
+        b.setAttribute("aria-label", label("React").replace("{emoji}", emoji));
+        b.setAttribute("aria-pressed", String(mine));
+        choices.append(b);
+      }
+      picker.append(choices);
+      bar.append(picker);
+    }
+    if (bar.childElementCount) node.querySelector(".chat-body").after(bar);
+  }
+
+  async function react(messageId, emoji, on) {
+    const ack = await act("chat_react", { message_id: messageId, emoji, on });
+    if (ack.ok) {
+      // The room's event redraws the message; focus stays near the reactions of this one.
+      messageNode(messageId)?.querySelector(".chat-reactions summary, .chat-reaction")?.focus();
+    }
+  }
+
+  // ---- typing, presence, read marks --------------------------------------------------
+
+  function showTyping() {
+    const names = [...typers.values()].map((t) => t.name);
+    if (!names.length) typingLine.textContent = "";
+    else if (names.length === 1) typingLine.textContent = label("TypingOne").replace("{a}", names[0]);
+    else if (names.length === 2) typingLine.textContent = label("TypingTwo").replace("{a}", names[0]).replace("{b}", names[1]);
+    else typingLine.textContent = label("TypingMany");
+  }
+
+  function stopTyping(authorId) {
+    const typer = typers.get(authorId);
+    if (!typer) return;
+    clearTimeout(typer.timer);
+    typers.delete(authorId);
+    showTyping();
+  }
+
+  function someoneTyping(event) {
+    if (event.channel_id !== channelId || event.user_id === userId) return;
+    clearTimeout(typers.get(event.user_id)?.timer);
+    typers.set(event.user_id, { name: event.name, timer: setTimeout(() => stopTyping(event.user_id), TYPING_SHOWN_MS) });
+    showTyping();
+  }
+
+  function typed() {
+    const now = Date.now();
+    if (!socket.connected || now - lastTypingSent < TYPING_SEND_EVERY_MS || !textarea.value.trim()) return;
+    lastTypingSent = now;
+    socket.emit("chat_typing", { channel_id: channelId });
+  }
+
+  function showPresence() {
+    const people = [...online.entries()].sort((a, b) => a[1].localeCompare(b[1]));
+    presenceCount.textContent = label("OnlineCount").replace("{count}", String(people.length));
+    presenceList.replaceChildren(
+      ...people.map(([id, name]) => {
+        const item = element("li", "", name);
+        item.dataset.userId = String(id);
+        return item;
+      }),
+    );
+  }
+
+  async function syncPresence() {
+    const ack = await emit("chat_presence", { channel_id: channelId });
+    if (!ack.ok) return;
+    online.clear();
+    for (const person of ack.online) online.set(person.user_id, person.name);
+    showPresence();
+  }
+
+  function reportRead() {
+    // Only what was on a visible page counts as read.
+    if (document.visibilityState !== "visible" || lastSeq === null || lastSeq <= readSent || readTimer) return;
+    readTimer = setTimeout(async () => {
+      readTimer = null;
+      const seq = lastSeq;
+      if (document.visibilityState !== "visible" || seq <= readSent) return;
+      const ack = await emit("chat_read", { channel_id: channelId, seq });
+      if (ack.ok) {
+        readSent = Math.max(readSent, ack.last_read_seq);
+        if (ownBadge) ownBadge.hidden = true;
+      }
+    }, READ_REPORT_DELAY_MS);
+  }
+
+  async function showAround() {
+    // A link from search: load older pages until the message is there, then show it.
+    const target = around;
+    around = null;
+    for (let pages = 0; pages < AROUND_MAX_PAGES && !olderButton.hidden && (oldestSeq ?? 0) > target; pages += 1) {
+      const ack = await emit("chat_history", { channel_id: channelId, before_seq: oldestSeq ?? 1 });
+      if (!ack.ok) break;
+      ack.messages.forEach(render);
+      olderButton.hidden = !ack.has_older;
+    }
+    const node = list.querySelector(`#message-${target}`);
+    if (!node || node.dataset.state !== "visible") {
+      status.textContent = label("NotFound");
+      return;
+    }
+    node.classList.add("chat-message-target");
+    node.tabIndex = -1;
+    node.scrollIntoView({ block: "center" });
+    node.focus({ preventScroll: true });
   }
 
   // ---- sending ----------------------------------------------------------------------
@@ -316,6 +487,27 @@ if (root) {
     olderButton.hidden = !ack.has_older;
   });
   lockButton?.addEventListener("click", () => act("chat_lock", { locked: lockButton.dataset.locked !== "true" }));
+  textarea?.addEventListener("input", typed);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState !== "visible") return;
+    reportRead();
+    if (socket.connected) syncPresence();
+  });
+  setInterval(() => {
+    if (socket.connected && document.visibilityState === "visible") syncPresence();
+  }, PRESENCE_REFRESH_MS);
+  socket.on("chat_typing", someoneTyping);
+  socket.on("chat_read", (mark) => {
+    // Another tab of this user read a channel: its count goes (a new message shows it again on the next page).
+    if (mark.channel_id === channelId) readSent = Math.max(readSent, mark.last_read_seq);
+    const badge = document.querySelector(`[data-unread-badge="${mark.channel_id}"]`);
+    if (badge) badge.hidden = true;
+  });
+  socket.on("chat_online", (person) => {
+    if (person.channel_id !== channelId) return;
+    online.set(person.user_id, person.name);
+    showPresence();
+  });
 
   socket.on("chat_event", (event) => {
     if (event.channel_id === channelId) receive(event);

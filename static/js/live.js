@@ -7,6 +7,12 @@ let socket = null;
 export function connectLive() {
   if (!socket) {
     socket = io({ reconnectionDelayMax: 10000 });
+    // The server ends a socket when its person's access shrank (a pupil left a class): connect
+    // again at once, and every room is checked anew. A refused connect (the account is gone)
+    // ends there: the client does not retry a refusal.
+    socket.on("disconnect", (reason) => {
+      if (reason === "io server disconnect") socket.connect();
+    });
   }
   return socket;
 }

@@ -6,36 +6,131 @@ from __future__ import annotations
 import uuid
 
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
+from app.core import signals
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidInput, PermissionDenied
 from app.core.sanitize import render_markdown
 from app.extensions import db
 from app.modules.chat import queries
-from app.modules.chat.models import BODY_LIMIT, Channel, ChannelEvent, ChannelKind, EventKind, Message
+from app.modules.chat.models import (
+    BODY_LIMIT,
+    Channel,
+    ChannelEvent,
+    ChannelKind,
+    ChannelMember,
+    ChannelRead,
+    EventKind,
+    Message,
+    Reaction,
+)
+from app.modules.chat.moderation import check_not_muted, log_action
 from app.modules.chat.queries import ChannelAccess
-from app.modules.projects.models import Project
-from app.modules.projects.queries import require_open
+from app.modules.projects.models import Project, ProjectRole, Team
+from app.modules.projects.queries import project_role, require_open, team_of_student
 from app.realtime.emit import emit_after_commit
+from app.realtime.rooms import user_room
 
 
 def ensure_channels(project: Project) -> None:
-    """The whole-project and teachers-only channels, made on first use."""
+    """The whole-project and teachers-only channels, and one channel per team, made on first use."""
     # Stored names are not shown for these two (queries.channel_label translates them for each reader).
-    wanted = {"project": (ChannelKind.PROJECT, "Whole exchange"), "teachers": (ChannelKind.TEACHERS, "Teachers")}
-    existing = {channel.slug for channel in db.session.query(Channel).filter_by(project_id=project.id)}
-    for slug, (kind, name) in wanted.items():
+    wanted = {
+        "project": (ChannelKind.PROJECT, "Whole exchange", None),
+        "teachers": (ChannelKind.TEACHERS, "Teachers", None),
+    }
+    for team in project.teams:
+        wanted[f"team:{team.id}"] = (ChannelKind.TEAM, team.name, team.id)
+    existing = {channel.slug: channel for channel in db.session.query(Channel).filter_by(project_id=project.id)}
+    for slug, (kind, name, team_id) in wanted.items():
         if slug in existing:
+            if kind == ChannelKind.TEAM and existing[slug].name != name:
+                existing[slug].name = name  # renamed before this channel kept itself in step
             continue
         try:
             # Two first visits at once: the second one's insert meets the unique key and is dropped.
             with db.session.begin_nested():
-                db.session.add(Channel(project_id=project.id, kind=kind, slug=slug, name=name))
+                db.session.add(Channel(project_id=project.id, kind=kind, slug=slug, name=name, team_id=team_id))
         except IntegrityError:
             pass
+
+
+@signals.teams_replacing.connect
+def archive_team_channels(project: Project, team_ids=(), **_details) -> None:
+    """The channels of teams about to be replaced become history that only teachers read.
+
+    Kept, not deleted: what pupils wrote is part of the exchange's record, and a teacher may
+    need it later (a report about something said there comes in after the teams changed).
+    Pupils lose them because the team that let them read is gone; the new teams start with
+    empty channels, never with another team's conversation. The slug is freed at once: SQLite
+    hands the ids of deleted teams to the next new ones, and "team:<id>" must then mean the new team.
+    """
+    if not team_ids:
+        return
+    old = db.session.scalars(
+        select(Channel).where(
+            Channel.project_id == project.id, Channel.kind == ChannelKind.TEAM, Channel.team_id.in_(list(team_ids))
+        )
+    )
+    for channel in old:
+        channel.team_id = None
+        channel.slug = f"team-archive:{channel.id}"
+    db.session.flush()
+
+
+@signals.team_renamed.connect
+def rename_team_channel(project: Project, team: Team, **_details) -> None:
+    channel = db.session.scalar(
+        select(Channel).where(Channel.project_id == project.id, Channel.slug == f"team:{team.id}")
+    )
+    if channel is not None:
+        channel.name = team.name
+
+
+@signals.direct_messages_changed.connect
+def log_direct_messages_switch(project: Project, team: Team, actor_id: int, allowed: bool, **_details) -> None:
+    action = "direct_messages_allowed" if allowed else "direct_messages_stopped"
+    log_action(project.id, actor_id, action, team_id=team.id, team_name=team.name)
+
+
+def open_direct_channel(user: User, project: Project, other_id) -> Channel:
+    """The direct channel of two pupils of one team whose teachers allow it (the existing one if any)."""
+    require_open(project)
+    other = db.session.get(User, other_id) if isinstance(other_id, int) and not isinstance(other_id, bool) else None
+    if other is None or other.id == user.id:
+        raise InvalidInput(_("Choose a pupil of your team."), field="user_id")
+    if project_role(project, user) != ProjectRole.STUDENT:
+        raise PermissionDenied(_("Only pupils can start a direct conversation."))
+    team = team_of_student(project, user.id)
+    if (
+        team is None
+        or project_role(project, other) != ProjectRole.STUDENT
+        or team_of_student(project, other.id) != team
+    ):
+        raise InvalidInput(_("You can write privately only to a pupil of your own team."), field="user_id")
+    if not team.allow_direct_messages:
+        raise PermissionDenied(_("Your teachers have not switched on direct messages for your team."))
+    low, high = sorted((user.id, other.id))
+    slug = f"direct:{low}:{high}"
+    existing = db.session.scalar(select(Channel).where(Channel.project_id == project.id, Channel.slug == slug))
+    if existing is not None:
+        return existing
+    try:
+        with db.session.begin_nested():
+            channel = Channel(project_id=project.id, kind=ChannelKind.DIRECT, slug=slug, name=f"{low} & {high}")
+            db.session.add(channel)
+            db.session.flush()
+            db.session.add_all([ChannelMember(channel_id=channel.id, user_id=uid) for uid in (low, high)])
+            db.session.flush()
+    except IntegrityError:
+        # Both pupils opened it at the same moment: the other insert won.
+        channel = db.session.scalar(select(Channel).where(Channel.project_id == project.id, Channel.slug == slug))
+        if channel is None:
+            raise
+    return channel
 
 
 def send_message(user: User, access: ChannelAccess, client_id, body, reply_to_id=None) -> tuple[Message, bool]:
@@ -92,7 +187,9 @@ def edit_message(user: User, access: ChannelAccess, message: Message, body) -> M
 
 
 def delete_message(user: User, access: ChannelAccess, message: Message) -> Message:
-    if message.author_id != user.id:
+    """The author takes back their message, or a teacher removes anyone's; a tombstone stays."""
+    by_moderator = message.author_id != user.id
+    if by_moderator and not access.may_moderate:
         raise PermissionDenied(_("You can only delete your own messages."))
     if message.is_removed:
         return message
@@ -101,7 +198,86 @@ def delete_message(user: User, access: ChannelAccess, message: Message) -> Messa
     seq = _take_seq(access)
     message.deleted_at = utcnow()
     _record(channel, seq, EventKind.DELETE, message, user)
+    if by_moderator:
+        log_action(
+            access.project.id,
+            user.id,
+            "delete",
+            channel_id=channel.id,
+            message_id=message.id,
+            target_user_id=message.author_id,
+        )
     return message
+
+
+def set_reaction(user: User, access: ChannelAccess, message: Message, emoji, on=None) -> tuple[Message, int | None]:
+    """Puts the user's reaction on a message, or takes it off (on=None: the opposite of now).
+
+    Returns the message and the seq of the change, or None when nothing changed (a retry).
+    """
+    if not isinstance(emoji, str) or emoji not in queries.REACTION_EMOJI:
+        raise InvalidInput(_("This reaction is not available."), code="invalid_reaction", field="emoji")
+    if on is not None and not isinstance(on, bool):
+        raise InvalidInput(_("This request is not understood. Please reload the page."), field="on")
+    if message.is_removed:
+        raise Conflict(_("This message was removed."), code="message_removed")
+    _check_writable(access)
+    existing = db.session.scalar(
+        select(Reaction).where(Reaction.message_id == message.id, Reaction.user_id == user.id, Reaction.emoji == emoji)
+    )
+    wanted = existing is None if on is None else on
+    if wanted == (existing is not None):
+        return message, None
+    # The seq first: it takes the channel row's lock, so two changes of one reaction queue up
+    # and the second sees the first's row.
+    seq = _take_seq(access)
+    if wanted:
+        db.session.add(Reaction(message_id=message.id, user_id=user.id, emoji=emoji))
+    else:
+        db.session.delete(existing)
+    db.session.flush()
+    _record(access.channel, seq, EventKind.REACTION, message, user, {"emoji": emoji, "on": wanted, "user_id": user.id})
+    return message, seq
+
+
+def mark_read(user: User, access: ChannelAccess, seq) -> int:
+    """Moves the user's read mark up to seq (never down, never past the channel's end)."""
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise InvalidInput(_("This request is not understood. Please reload the page."), field="seq")
+    channel = access.channel
+    seq = min(seq, channel.last_seq)
+    moved = db.session.execute(
+        update(ChannelRead)
+        .where(ChannelRead.channel_id == channel.id, ChannelRead.user_id == user.id, ChannelRead.last_read_seq < seq)
+        .values(last_read_seq=seq),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if not moved and db.session.get(ChannelRead, (channel.id, user.id)) is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(ChannelRead(channel_id=channel.id, user_id=user.id, last_read_seq=seq))
+            moved = 1
+        except IntegrityError:
+            # Another tab made the row meanwhile; move it up like above.
+            moved = db.session.execute(
+                update(ChannelRead)
+                .where(
+                    ChannelRead.channel_id == channel.id,
+                    ChannelRead.user_id == user.id,
+                    ChannelRead.last_read_seq < seq,
+                )
+                .values(last_read_seq=seq),
+                execution_options={"synchronize_session": False},
+            ).rowcount
+    current = db.session.scalar(
+        select(ChannelRead.last_read_seq).where(ChannelRead.channel_id == channel.id, ChannelRead.user_id == user.id)
+    )
+    if moved:
+        # The user's other tabs update their unread counts.
+        emit_after_commit(
+            db.session, "chat_read", {"channel_id": channel.id, "last_read_seq": current}, user_room(user.id)
+        )
+    return current
 
 
 def hide_message(user: User, access: ChannelAccess, message: Message) -> Message:
@@ -115,6 +291,14 @@ def hide_message(user: User, access: ChannelAccess, message: Message) -> Message
     message.hidden_at = utcnow()
     message.hidden_by_id = user.id
     _record(channel, seq, EventKind.HIDE, message, user)
+    log_action(
+        access.project.id,
+        user.id,
+        "hide",
+        channel_id=channel.id,
+        message_id=message.id,
+        target_user_id=message.author_id,
+    )
     return message
 
 
@@ -129,6 +313,7 @@ def set_channel_lock(user: User, access: ChannelAccess, locked) -> Channel:
     seq = _take_seq(access)
     channel.is_locked = locked
     _record(channel, seq, EventKind.LOCK if locked else EventKind.UNLOCK, None, user)
+    log_action(access.project.id, user.id, "lock" if locked else "unlock", channel_id=channel.id)
     return channel
 
 
@@ -163,8 +348,10 @@ def _take_seq(access: ChannelAccess) -> int:
     return next_seq - 1
 
 
-def _record(channel: Channel, seq: int, kind: EventKind, message: Message | None, user: User) -> None:
-    event = ChannelEvent(channel_id=channel.id, seq=seq, kind=kind, message=message, actor_id=user.id)
+def _record(
+    channel: Channel, seq: int, kind: EventKind, message: Message | None, user: User, payload: dict | None = None
+) -> None:
+    event = ChannelEvent(channel_id=channel.id, seq=seq, kind=kind, message=message, actor_id=user.id, payload=payload)
     db.session.add(event)
     db.session.flush()
     emit_after_commit(db.session, "chat_event", queries.event_view(event), queries.channel_room(channel.id))
@@ -174,8 +361,11 @@ def _check_writable(access: ChannelAccess) -> None:
     require_open(access.project)
     if access.role not in queries.WRITER_ROLES:
         raise PermissionDenied(_("You can read this chat but not write in it."))
+    if not access.may_post:
+        raise Conflict(_("This conversation can be read but no longer written."), code="channel_read_only")
     if access.channel.is_locked and not access.may_moderate:
         _refuse_locked()
+    check_not_muted(access)
 
 
 def _refuse_locked():

@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
 from app.core.errors import NotFound, PermissionDenied
 from app.extensions import db
-from app.modules.chat.models import Channel, ChannelEvent, ChannelKind, EventKind, Message
-from app.modules.projects.models import TEACHER_ROLES, Project, ProjectRole, TeamMembership
-from app.modules.projects.queries import project_role
+from app.modules.chat.models import (
+    Channel,
+    ChannelEvent,
+    ChannelKind,
+    ChannelMember,
+    ChannelRead,
+    EventKind,
+    Message,
+    Reaction,
+)
+from app.modules.projects.models import TEACHER_ROLES, Project, ProjectMember, ProjectRole, Team, TeamMembership
+from app.modules.projects.queries import current_student_ids, project_role
 
 REPLAY_PAGE = 200
 HISTORY_PAGE = 50
 EXCERPT_LENGTH = 80
+# The reactions on offer: a small fixed set, so a reaction cannot carry a message of its own.
+REACTION_EMOJI = ("👍", "❤️", "😂", "😮", "🎉", "👏")
+# Channel kinds in the order the channel list shows them.
+KIND_ORDER = {ChannelKind.PROJECT: 0, ChannelKind.TEACHERS: 1, ChannelKind.TEAM: 2, ChannelKind.DIRECT: 3}
 
 
 def channel_room(channel_id: int) -> str:
@@ -35,6 +49,9 @@ class ChannelAccess:
     channel: Channel
     project: Project
     role: ProjectRole
+    # False when the channel is history for this user: an earlier team's channel, a direct
+    # channel whose team no longer allows direct messages, a pupils' direct channel for a teacher.
+    may_post: bool = True
 
     @property
     def may_moderate(self) -> bool:
@@ -42,33 +59,92 @@ class ChannelAccess:
 
     @property
     def may_write(self) -> bool:
-        return self.role in WRITER_ROLES and not self.project.is_closed
+        return self.role in WRITER_ROLES and not self.project.is_closed and self.may_post
+
+
+def is_archived(channel: Channel) -> bool:
+    """A team channel whose team was replaced (see operations.archive_team_channels)."""
+    return channel.kind == ChannelKind.TEAM and channel.team_id is None
 
 
 def channel_role(channel: Channel, project: Project, user: User) -> ProjectRole | None:
+    """The user's project role when they may read this channel, else None."""
     role = project_role(project, user)
     if role is None:
         return None
-    if channel.kind == ChannelKind.TEACHERS and role not in TEACHER_ROLES:
-        return None
-    if channel.kind == ChannelKind.TEAM and role not in TEACHER_ROLES and not _in_team(channel, user):
-        return None
-    return role
+    return role if _may_read(channel, user, role, _TeamFacts.of(project, user, role)) else None
 
 
-def _in_team(channel: Channel, user: User) -> bool:
-    return channel.team_id is not None and (
-        db.session.scalar(
-            select(TeamMembership.id).where(
-                TeamMembership.team_id == channel.team_id, TeamMembership.student_id == user.id
+@dataclass(frozen=True)
+class _TeamFacts:
+    """What reading rights depend on, loaded once per user and project."""
+
+    team_id: int | None
+    direct_channel_ids: frozenset[int]
+
+    @classmethod
+    def of(cls, project: Project, user: User, role: ProjectRole) -> _TeamFacts:
+        if role != ProjectRole.STUDENT:
+            return cls(None, frozenset())
+        team_id = db.session.scalar(
+            select(TeamMembership.team_id).where(
+                TeamMembership.project_id == project.id, TeamMembership.student_id == user.id
             )
         )
-        is not None
+        direct = db.session.scalars(
+            select(ChannelMember.channel_id)
+            .join(Channel, Channel.id == ChannelMember.channel_id)
+            .where(ChannelMember.user_id == user.id, Channel.project_id == project.id)
+        )
+        return cls(team_id, frozenset(direct))
+
+
+def _may_read(channel: Channel, user: User, role: ProjectRole, facts: _TeamFacts) -> bool:
+    if role in TEACHER_ROLES:
+        # Teachers read every channel of their exchange, pupils' direct ones included
+        # (safeguarding; the direct channel says so to its two pupils).
+        return True
+    if channel.kind == ChannelKind.PROJECT:
+        return True
+    if channel.kind == ChannelKind.TEAM:
+        return role == ProjectRole.STUDENT and channel.team_id is not None and channel.team_id == facts.team_id
+    if channel.kind == ChannelKind.DIRECT:
+        return role == ProjectRole.STUDENT and channel.id in facts.direct_channel_ids
+    return False  # the teachers' channel
+
+
+def _may_post(channel: Channel, role: ProjectRole) -> bool:
+    if is_archived(channel):
+        return False
+    if channel.kind == ChannelKind.DIRECT:
+        return role == ProjectRole.STUDENT and direct_messages_allowed(channel)
+    return True
+
+
+def direct_members(channel: Channel) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(ChannelMember, ChannelMember.user_id == User.id)
+            .where(ChannelMember.channel_id == channel.id)
+            .order_by(User.display_name, User.id)
+        )
     )
 
 
+def direct_messages_allowed(channel: Channel) -> bool:
+    """Both pupils are in one team of the project now, and its teachers allow direct messages there."""
+    member_ids = select(ChannelMember.user_id).where(ChannelMember.channel_id == channel.id)
+    rows = db.session.execute(
+        select(TeamMembership.team_id, Team.allow_direct_messages)
+        .join(Team, Team.id == TeamMembership.team_id)
+        .where(TeamMembership.project_id == channel.project_id, TeamMembership.student_id.in_(member_ids))
+    ).all()
+    return len(rows) == 2 and rows[0].team_id == rows[1].team_id and rows[0].allow_direct_messages
+
+
 def channel_for_user(channel_id, user: User) -> ChannelAccess:
-    """The channel, checked against the user's project role and class membership as they are now."""
+    """The channel, checked against the user's project role, class and team membership as they are now."""
     channel = db.session.get(Channel, channel_id) if isinstance(channel_id, int) else None
     if channel is None:
         raise NotFound(_("This chat channel does not exist."))
@@ -76,12 +152,82 @@ def channel_for_user(channel_id, user: User) -> ChannelAccess:
     role = channel_role(channel, project, user)
     if role is None:
         raise PermissionDenied(_("You are not a member of this chat channel."))
-    return ChannelAccess(channel, project, role)
+    return ChannelAccess(channel, project, role, _may_post(channel, role))
 
 
 def channels_for(project: Project, user: User) -> list[Channel]:
-    channels = db.session.scalars(select(Channel).where(Channel.project_id == project.id).order_by(Channel.id))
-    return [channel for channel in channels if channel_role(channel, project, user) is not None]
+    """The channels this user may read, in the order of the channel list."""
+    role = project_role(project, user)
+    if role is None:
+        return []
+    facts = _TeamFacts.of(project, user, role)
+    channels = db.session.scalars(select(Channel).where(Channel.project_id == project.id))
+    readable = [channel for channel in channels if _may_read(channel, user, role, facts)]
+    return sorted(readable, key=lambda c: (is_archived(c), KIND_ORDER[c.kind], c.name.casefold(), c.id))
+
+
+def reader_ids(access: ChannelAccess) -> set[int]:
+    """Who may read the channel now (people who read through a school role, such as a
+    coordinator, are not counted: they are not part of the exchange's people)."""
+    channel, project = access.channel, access.project
+    teachers = {link.school_class.teacher_id for link in project.classes}
+    members = db.session.execute(
+        select(ProjectMember.user_id, ProjectMember.role).where(ProjectMember.project_id == project.id)
+    ).all()
+    teachers |= {user_id for user_id, role in members if role in TEACHER_ROLES}
+    if channel.kind == ChannelKind.TEACHERS or is_archived(channel):
+        return teachers
+    if channel.kind == ChannelKind.DIRECT:
+        member_ids = select(ChannelMember.user_id).where(ChannelMember.channel_id == channel.id)
+        return teachers | (set(db.session.scalars(member_ids)) & current_student_ids(project))
+    if channel.kind == ChannelKind.TEAM:
+        team = select(TeamMembership.student_id).where(TeamMembership.team_id == channel.team_id)
+        return teachers | (set(db.session.scalars(team)) & current_student_ids(project))
+    return teachers | {user_id for user_id, _role in members} | current_student_ids(project)
+
+
+def users_by_id(user_ids: Iterable[int]) -> dict[int, User]:
+    user_ids = list(user_ids)
+    if not user_ids:
+        return {}
+    return {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
+
+
+# ---- unread ------------------------------------------------------------------------------
+
+
+def unread_counts(user: User, channels: Iterable[Channel]) -> dict[int, int]:
+    """Per channel: the messages by others, not removed, after what the user has read.
+
+    A teacher is not a member of the pupils' direct channels (they may read them for
+    safeguarding): those never count as unread for them.
+    """
+    channel_ids = [c.id for c in channels if c.kind != ChannelKind.DIRECT or user.is_student]
+    if not channel_ids:
+        return {}
+    read = and_(ChannelRead.channel_id == Message.channel_id, ChannelRead.user_id == user.id)
+    rows = db.session.execute(
+        select(Message.channel_id, func.count(Message.id))
+        .outerjoin(ChannelRead, read)
+        .where(
+            Message.channel_id.in_(channel_ids),
+            Message.author_id != user.id,
+            Message.deleted_at.is_(None),
+            Message.hidden_at.is_(None),
+            Message.seq > func.coalesce(ChannelRead.last_read_seq, 0),
+        )
+        .group_by(Message.channel_id)
+    )
+    return {channel_id: count for channel_id, count in rows}
+
+
+def unread_total(project: Project, user: User) -> int:
+    return sum(unread_counts(user, channels_for(project, user)).values())
+
+
+def last_read_seq(channel_id: int, user_id: int) -> int:
+    read = db.session.get(ChannelRead, (channel_id, user_id))
+    return read.last_read_seq if read else 0
 
 
 def message_by_client_id(channel_id: int, client_id: str) -> Message | None:
@@ -130,20 +276,26 @@ def messages_before(channel_id: int, before_seq: int | None, limit: int = HISTOR
 # ---- what clients receive ----------------------------------------------------------------
 
 
-def channel_label(channel: Channel) -> str:
-    """The name to show, in the reader's language (the stored name serves team channels)."""
+def channel_label(channel: Channel, viewer: User | None = None) -> str:
+    """The name to show, in the reader's language (the stored name serves team channels;
+    a direct channel is named after the other pupil, or both for a teacher)."""
     if channel.kind == ChannelKind.PROJECT:
         return _("Whole exchange")
     if channel.kind == ChannelKind.TEACHERS:
         return _("Teachers")
+    if channel.kind == ChannelKind.DIRECT:
+        names = [u.display_name for u in direct_members(channel) if viewer is None or u.id != viewer.id]
+        return " & ".join(names) or channel.name
+    if is_archived(channel):
+        return _("%(team)s (earlier team)", team=channel.name)
     return channel.name
 
 
-def channel_view(channel: Channel) -> dict:
+def channel_view(channel: Channel, viewer: User | None = None) -> dict:
     return {
         "id": channel.id,
         "kind": channel.kind.value,
-        "name": channel_label(channel),
+        "name": channel_label(channel, viewer),
         "is_locked": channel.is_locked,
         "last_seq": channel.last_seq,
     }
@@ -157,9 +309,43 @@ def message_state(message: Message) -> str:
     return "visible"
 
 
-def message_view(message: Message) -> dict:
+def reactions_of(message_ids: Iterable[int]) -> dict[int, list[dict]]:
+    """Per message: [{emoji, user_ids}] in the order of REACTION_EMOJI, only those given.
+
+    Reactor ids rather than a per-viewer flag: a message view goes to the whole room, so
+    each client works out "mine" itself.
+    """
+    message_ids = list(message_ids)
+    if not message_ids:
+        return {}
+    rows = db.session.execute(
+        select(Reaction.message_id, Reaction.emoji, Reaction.user_id)
+        .where(Reaction.message_id.in_(message_ids))
+        .order_by(Reaction.id)
+    )
+    grouped: dict[int, dict[str, list[int]]] = {}
+    for message_id, emoji, user_id in rows:
+        grouped.setdefault(message_id, {}).setdefault(emoji, []).append(user_id)
+    return {
+        message_id: [{"emoji": e, "user_ids": by_emoji[e]} for e in REACTION_EMOJI if e in by_emoji]
+        for message_id, by_emoji in grouped.items()
+    }
+
+
+def message_views(messages: Iterable[Message]) -> list[dict]:
+    """Views of many messages, their reactions loaded in one query."""
+    messages = list(messages)
+    reactions = reactions_of(m.id for m in messages if not m.is_removed)
+    return [message_view(m, reactions.get(m.id, [])) for m in messages]
+
+
+def message_view(message: Message, reactions: list[dict] | None = None) -> dict:
     """A message as it is now; removed ones keep only their place (a tombstone), not their text."""
     removed = message.is_removed
+    if removed:
+        reactions = []
+    elif reactions is None:
+        reactions = reactions_of([message.id]).get(message.id, [])
     author = message.author
     reply = message.reply_to
     return {
@@ -175,6 +361,7 @@ def message_view(message: Message) -> dict:
         "body_source": None if removed else message.body_source,
         "is_edited": message.edited_at is not None and not removed,
         "created_at": message.created_at.isoformat(),
+        "reactions": reactions,
         "reply_to": None
         if reply is None
         else {
@@ -185,11 +372,17 @@ def message_view(message: Message) -> dict:
     }
 
 
-def event_view(event: ChannelEvent) -> dict:
+def event_views(events: Iterable[ChannelEvent]) -> list[dict]:
+    events = list(events)
+    reactions = reactions_of({e.message_id for e in events if e.message is not None and not e.message.is_removed})
+    return [event_view(e, reactions.get(e.message_id, [])) for e in events]
+
+
+def event_view(event: ChannelEvent, reactions: list[dict] | None = None) -> dict:
     """An event for replay or live delivery; a message in it is shown as it is now."""
     view = {"channel_id": event.channel_id, "seq": event.seq, "kind": event.kind.value}
     if event.message is not None:
-        view["message"] = message_view(event.message)
+        view["message"] = message_view(event.message, reactions)
     if event.kind in (EventKind.LOCK, EventKind.UNLOCK):
         view["is_locked"] = event.kind == EventKind.LOCK
     return view

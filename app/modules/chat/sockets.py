@@ -6,13 +6,23 @@ taken out of a class loses the channel on their next event, and that socket leav
 
 from __future__ import annotations
 
+import threading
+import time
+
+from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_socketio import join_room, leave_room
+from flask_socketio import emit, join_room, leave_room
 
 from app.core.errors import InvalidInput, NotFound, PermissionDenied
 from app.modules.chat import operations, queries
 from app.realtime import socket_event
+
+# A typing notice is passed on at most once per this many seconds per socket and channel
+# (the page sends one every 3 s while someone types; the rest is noise).
+TYPING_INTERVAL_SECONDS = 2.0
+_typing_seen: dict[tuple[str, int], float] = {}
+_typing_lock = threading.Lock()
 
 
 def _payload(payload) -> dict:
@@ -53,12 +63,18 @@ def chat_join(payload=None):
     channel = _channel(payload).channel
     last_seq = _seq(payload, "last_seq")
     join_room(queries.channel_room(channel.id))
-    result = {"channel": queries.channel_view(channel)}
+    # Those already here see the newcomer online at once (going offline shows at their next sync).
+    announce = {"channel_id": channel.id, **_person(current_user)}
+    emit("chat_online", announce, to=queries.channel_room(channel.id), include_self=False)
+    result = {
+        "channel": queries.channel_view(channel, current_user),
+        "last_read_seq": queries.last_read_seq(channel.id, current_user.id),
+    }
     if last_seq is None:
         messages, has_older = queries.messages_before(channel.id, None)
-        return {**result, "messages": [queries.message_view(m) for m in messages], "has_older": has_older}
+        return {**result, "messages": queries.message_views(messages), "has_older": has_older}
     events, has_more = queries.events_after(channel.id, last_seq)
-    return {**result, "events": [queries.event_view(e) for e in events], "has_more": has_more}
+    return {**result, "events": queries.event_views(events), "has_more": has_more}
 
 
 @socket_event("chat_events")
@@ -69,7 +85,7 @@ def chat_events(payload=None):
     events, has_more = queries.events_after(
         channel.id, _seq(payload, "after_seq", required=True), _seq(payload, "until_seq")
     )
-    return {"events": [queries.event_view(e) for e in events], "has_more": has_more}
+    return {"events": queries.event_views(events), "has_more": has_more}
 
 
 @socket_event("chat_history")
@@ -78,7 +94,7 @@ def chat_history(payload=None):
     payload = _payload(payload)
     channel = _channel(payload).channel
     messages, has_older = queries.messages_before(channel.id, _seq(payload, "before_seq", required=True))
-    return {"messages": [queries.message_view(m) for m in messages], "has_older": has_older}
+    return {"messages": queries.message_views(messages), "has_older": has_older}
 
 
 @socket_event("chat_send")
@@ -121,3 +137,64 @@ def chat_lock(payload=None):
     access = _channel(payload)
     channel = operations.set_channel_lock(current_user, access, payload.get("locked", True))
     return {"is_locked": channel.is_locked}
+
+
+@socket_event("chat_react")
+def chat_react(payload=None):
+    """Puts a reaction on (on: true), takes it off (on: false), or toggles it (no on)."""
+    payload = _payload(payload)
+    access = _channel(payload)
+    message, seq = operations.set_reaction(
+        current_user, access, _message(access.channel, payload), payload.get("emoji"), payload.get("on")
+    )
+    return {"id": message.id, "seq": seq, "reactions": queries.message_view(message)["reactions"]}
+
+
+@socket_event("chat_read")
+def chat_read(payload=None):
+    """The highest seq the page has shown while visible; the read mark never goes back."""
+    payload = _payload(payload)
+    access = _channel(payload)
+    return {"last_read_seq": operations.mark_read(current_user, access, _seq(payload, "seq", required=True))}
+
+
+@socket_event("chat_typing")
+def chat_typing(payload=None):
+    """Tells the others in the channel that this user is typing; nothing is stored."""
+    payload = _payload(payload)
+    access = _channel(payload)
+    if not access.may_write or (access.channel.is_locked and not access.may_moderate):
+        raise PermissionDenied(_("You can read this chat but not write in it."))
+    if not _typing_due(request.sid, access.channel.id):
+        return {"relayed": False}
+    room = queries.channel_room(access.channel.id)
+    emit("chat_typing", {"channel_id": access.channel.id, **_person(current_user)}, to=room, include_self=False)
+    return {"relayed": True}
+
+
+@socket_event("chat_presence")
+def chat_presence(payload=None):
+    """Who of the channel's readers is online now (anywhere in CrossClass), by name."""
+    payload = _payload(payload)
+    access = _channel(payload)
+    presence = current_app.extensions["crossclass_realtime"].presence
+    online = presence.online(queries.reader_ids(access))
+    people = sorted(queries.users_by_id(online).values(), key=lambda u: (u.display_name.casefold(), u.id))
+    return {"channel_id": access.channel.id, "online": [_person(user) for user in people]}
+
+
+def _person(user) -> dict:
+    return {"user_id": user.id, "name": user.display_name}
+
+
+def _typing_due(sid: str, channel_id: int) -> bool:
+    now = time.monotonic()
+    with _typing_lock:
+        if len(_typing_seen) > 10_000:  # sockets that went away leave their stamps behind
+            for key in [k for k, stamp in _typing_seen.items() if now - stamp > TYPING_INTERVAL_SECONDS]:
+                del _typing_seen[key]
+        last = _typing_seen.get((sid, channel_id))
+        if last is not None and now - last < TYPING_INTERVAL_SECONDS:
+            return False
+        _typing_seen[(sid, channel_id)] = now
+        return True

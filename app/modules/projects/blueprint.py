@@ -4,6 +4,7 @@ from flask import Blueprint, current_app
 
 from app.modules.projects import controllers as c
 from app.modules.projects import member_controllers as m
+from app.modules.projects import team_controllers as t
 
 bp = Blueprint("projects", __name__)
 
@@ -23,6 +24,12 @@ bp.add_url_rule("/exchanges/<int:project_id>/teams/generate", "generate_teams", 
 bp.add_url_rule("/exchanges/<int:project_id>/teams/move", "move_student", c.move_student, methods=["POST"])
 bp.add_url_rule(
     "/exchanges/<int:project_id>/teams/<int:team_id>/rename", "rename_team", c.rename_team, methods=["POST"]
+)
+bp.add_url_rule(
+    "/exchanges/<int:project_id>/teams/<int:team_id>/direct-messages",
+    "direct_messages",
+    t.direct_messages,
+    methods=["POST"],
 )
 bp.add_url_rule("/exchanges/<int:project_id>/sessions", "sessions", c.sessions)
 bp.add_url_rule("/exchanges/<int:project_id>/sessions/new", "new_session", c.new_session, methods=["GET", "POST"])

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.auth.models import SchoolClass, User
+from app.core import signals
 from app.core.db import utcnow
 from app.core.errors import InvalidInput
 from app.core.timefmt import is_valid_zone
@@ -120,6 +121,9 @@ def generate_teams(project: Project, user: User, team_size: int) -> list[Team]:
     groups = split_into_teams(by_class, team_size)
     if not groups:
         raise InvalidInput(_("The partner classes have no pupils yet: there is nobody to put in teams."))
+    # Before the delete is flushed: SQLite hands a deleted row's id to the next insert, so the
+    # chat must tell the old teams from the new ones now (it keeps their channels as history).
+    signals.teams_replacing.send(project, team_ids=[team.id for team in project.teams])
     project.teams.clear()
     db.session.flush()
     for number, student_ids in enumerate(groups, start=1):
@@ -142,6 +146,21 @@ def rename_team(project: Project, user: User, team: Team, name: str) -> Team:
     team.name = name
     record_activity(project, user.id, "team_renamed", old=old, new=name)
     db.session.flush()
+    signals.team_renamed.send(project, team=team)
+    return team
+
+
+def set_direct_messages(project: Project, user: User, team: Team, allowed: bool) -> Team:
+    """Lets the pupils of one team write to each other privately, or stops it (their existing
+    conversations stay, read-only); the chat logs the switch for safeguarding."""
+    queries.require_open(project)
+    if team.project_id != project.id:
+        raise InvalidInput(_("This team is not part of this exchange."), field="team_id")
+    if team.allow_direct_messages == allowed:
+        return team
+    team.allow_direct_messages = allowed
+    db.session.flush()
+    signals.direct_messages_changed.send(project, team=team, actor_id=user.id, allowed=allowed)
     return team
 
 

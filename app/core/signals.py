@@ -1,0 +1,25 @@
+"""Signals for the reverse direction of the module graph (DESIGN.md, "Dependency direction").
+
+A lower module announces a change here and a higher one reacts, without the lower module
+importing it: projects says its teams changed, chat keeps its team channels in step.
+Receivers run synchronously, inside the sender's transaction, so what they write is
+committed or rolled back together with the change itself.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# sender: the Project; team_ids: the ids of the teams about to be deleted (before the delete
+# is flushed, so a receiver can still tell them apart from new teams that reuse their ids).
+teams_replacing = _signals.signal("teams-replacing")
+# sender: the Project; team: the renamed Team (its new name already set).
+team_renamed = _signals.signal("team-renamed")
+# sender: the Project; team: the Team; actor_id: who switched it; allowed: the new state.
+direct_messages_changed = _signals.signal("direct-messages-changed")
+# sender: the user id of a person who lost access to shared spaces (a pupil left a class, or
+# their account was removed). Receivers act after the commit: realtime ends their open
+# sockets then (app/realtime/revoke.py), so no room keeps broadcasting to them.
+access_reduced = _signals.signal("access-reduced")

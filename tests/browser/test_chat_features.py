@@ -1,0 +1,193 @@
+"""Chat features in real browsers: presence, typing, reactions, unread counts, search, team and direct channels."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import DESKTOP, PHONE, Watch, assert_accessible, log_in, screenshot
+from tests.conftest import ROOT, ServerProcess, prepare_database
+
+pytestmark = pytest.mark.browser
+
+TEACHER = "ana.porto@demo.crossclass.eu"
+PORTO, HELSINKI = "student.porto.1", "student.helsinki.1"
+LIVE = 8_000  # ms
+
+_MAKE_PROJECT = """
+import json
+from app import create_app
+from app.auth.models import User
+from app.extensions import db
+from app.modules.chat.operations import ensure_channels
+from app.modules.projects.models import Team, TeamMembership
+from app.modules.projects.operations import create_project
+from sqlalchemy import select
+
+app = create_app()
+with app.app_context():
+    porto, helsinki = (db.session.scalar(select(User).where(User.username == name)) for name in {logins!r})
+    classes = [porto.memberships[0].school_class, helsinki.memberships[0].school_class]
+    project = create_project(classes[0].teacher_id, classes, "Bread and code")
+    team = Team(project_id=project.id, name="Bakers", position=1, allow_direct_messages=True)
+    team.memberships = [TeamMembership(project_id=project.id, student_id=p.id) for p in (porto, helsinki)]
+    project.teams.append(team)
+    db.session.flush()
+    ensure_channels(project)
+    db.session.commit()
+    print(json.dumps({{"project": project.id, "porto": porto.display_name, "helsinki": helsinki.display_name}}))
+"""
+
+
+@pytest.fixture(scope="module")
+def chat_server(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('chat-features') / 'chat.db'}"
+    prepare_database(url)
+    environ = {"DATABASE_URL": url, "SECRET_KEY": "x" * 40, "PATH": "/usr/bin:/bin"}
+    made = subprocess.run(
+        [sys.executable, "-c", _MAKE_PROJECT.format(logins=(PORTO, HELSINKI))],
+        cwd=ROOT,
+        env=environ,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    server = ServerProcess(url, SECRET_KEY=secrets.token_hex(32)).start()
+    server.facts = json.loads(made.stdout.strip().splitlines()[-1])
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def open_page(browser, chat_server):
+    contexts = []
+
+    def open_as(login: str, viewport=DESKTOP, path: str | None = None):
+        context = browser.new_context(base_url=chat_server.url, viewport=viewport, locale="en-GB")
+        context.set_default_timeout(10_000)
+        context.watch = Watch(origin=chat_server.url)
+        context.on("page", context.watch.attach)
+        contexts.append(context)
+        page = context.new_page()
+        log_in(page, login)
+        page.goto(path or f"/exchanges/{chat_server.facts['project']}/chat")
+        joined(page)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.watch.assert_clean()
+        context.close()
+
+
+def joined(page):
+    expect(page.locator("[data-chat]")).to_have_attribute("data-joined", "true", timeout=LIVE)
+
+
+def message(page, text: str):
+    return page.locator(".chat-message", has_text=text)
+
+
+def say(page, text: str) -> None:
+    page.get_by_label("Your message").fill(text)
+    page.get_by_label("Your message").press("Enter")
+
+
+def test_presence_typing_and_reactions_live(open_page, chat_server):
+    names = chat_server.facts
+    porto = open_page(PORTO, viewport=PHONE)
+    helsinki = open_page(HELSINKI)
+
+    # Presence: each sees the other online (Porto heard Helsinki join; Helsinki asked on joining).
+    for page, other in ((porto, names["helsinki"]), (helsinki, names["porto"])):
+        expect(page.locator("[data-chat-presence-list] li", has_text=other)).to_have_count(1, timeout=LIVE)
+
+    # Typing: shown to the other, gone once the message arrives.
+    helsinki.get_by_label("Your message").press_sequentially("Hei")
+    typing = porto.locator("[data-chat-typing]")
+    expect(typing).to_have_text(f"{names['helsinki']} is typing…", timeout=LIVE)
+    helsinki.get_by_label("Your message").press("Enter")
+    expect(message(porto, "Hei")).to_be_visible(timeout=LIVE)
+    expect(typing).to_have_text("")
+
+    # Reactions by keyboard: open the picker, choose 👍; both see it, only Porto as "mine".
+    picker = message(porto, "Hei").locator("summary", has_text="React")
+    picker.focus()
+    porto.keyboard.press("Enter")
+    message(porto, "Hei").get_by_role("button", name="React with 👍").press("Enter")
+    mine = message(porto, "Hei").locator(".chat-reaction", has_text="👍 1")
+    expect(mine).to_have_attribute("aria-pressed", "true", timeout=LIVE)
+    theirs = message(helsinki, "Hei").locator(".chat-reaction", has_text="👍 1")
+    expect(theirs).to_have_attribute("aria-pressed", "false", timeout=LIVE)
+    theirs.click()
+    expect(message(porto, "Hei").locator(".chat-reaction", has_text="👍 2")).to_be_visible(timeout=LIVE)
+    assert_accessible(porto)
+    screenshot(porto, "chat-features-phone")
+
+    # Taking one's reaction off again.
+    message(porto, "Hei").locator(".chat-reaction", has_text="👍 2").click()
+    expect(message(helsinki, "Hei").locator(".chat-reaction", has_text="👍 1")).to_have_attribute(
+        "aria-pressed", "true", timeout=LIVE
+    )
+
+
+def test_unread_counts_search_and_team_channel(open_page, chat_server):
+    project = chat_server.facts["project"]
+    helsinki = open_page(HELSINKI)
+    helsinki.get_by_role("link", name="Bakers").click()
+    joined(helsinki)
+    expect(helsinki.get_by_role("heading", name="Bakers")).to_be_visible()
+
+    porto = open_page(PORTO)
+    say(porto, "Who brings the sourdough starter?")
+    expect(message(porto, "sourdough")).to_have_attribute("data-status", "sent", timeout=LIVE)
+
+    helsinki.reload()
+    joined(helsinki)
+    whole = helsinki.get_by_role("link", name="Whole exchange")
+    expect(whole.locator("[data-unread-badge]")).to_have_text("1 unread message")
+    whole.click()
+    joined(helsinki)
+    expect(message(helsinki, "sourdough")).to_be_visible()
+    # Shown while visible: the read mark moves up, and the count is gone on the next page.
+    expect(helsinki.locator("[data-unread-badge][hidden]").first).to_be_attached(timeout=LIVE)
+    helsinki.wait_for_timeout(1500)
+    helsinki.goto(f"/exchanges/{project}")
+    expect(helsinki.locator("[data-chat-unread-total]")).to_have_count(0)
+
+    # Search, then jump to the message in its channel.
+    porto.get_by_label("Search the chat").fill("SOURDOUGH")
+    porto.get_by_label("Search the chat").press("Enter")
+    expect(porto.locator("mark", has_text="sourdough")).to_be_visible()
+    assert_accessible(porto)
+    porto.get_by_role("link", name="Show in the conversation").first.click()
+    joined(porto)
+    expect(porto.locator(".chat-message-target", has_text="sourdough")).to_be_focused(timeout=LIVE)
+
+
+def test_direct_conversation_between_teammates(open_page, chat_server):
+    names = chat_server.facts
+    porto = open_page(PORTO, viewport=PHONE)
+    porto.get_by_label("Write privately to a teammate").select_option(label=names["helsinki"])
+    porto.get_by_role("button", name="Open").click()
+    joined(porto)
+    expect(porto.get_by_text("Teachers of the exchange can read this conversation.")).to_be_visible()
+    assert_accessible(porto)
+    say(porto, "Just between us and the teachers")
+    helsinki = open_page(HELSINKI)
+    helsinki.get_by_role("link", name=names["porto"]).click()
+    joined(helsinki)
+    expect(message(helsinki, "Just between us")).to_be_visible()
+
+    teacher = open_page(TEACHER)
+    teacher.get_by_role("link", name=f"{names['helsinki']} & {names['porto']}").or_(
+        teacher.get_by_role("link", name=f"{names['porto']} & {names['helsinki']}")
+    ).click()
+    joined(teacher)
+    expect(message(teacher, "Just between us")).to_be_visible()
+    expect(teacher.get_by_label("Your message")).to_have_count(0)

@@ -1,0 +1,157 @@
+"""Moderation in real browsers: a pupil reports a message, a teacher hides it from the queue,
+the pupil sees the tombstone; a teacher mutes a pupil and their composer switches off live."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import DESKTOP, PHONE, Watch, assert_accessible, log_in
+from tests.conftest import ROOT, ServerProcess, prepare_database
+
+pytestmark = pytest.mark.browser
+
+TEACHER = "ana.porto@demo.crossclass.eu"
+PORTO, HELSINKI = "student.porto.1", "student.helsinki.1"
+LIVE = 8_000  # ms
+
+_MAKE_PROJECT = """
+from app import create_app
+from app.auth.models import User
+from app.extensions import db
+from app.modules.projects.operations import create_project
+from sqlalchemy import select
+
+app = create_app()
+with app.app_context():
+    porto, helsinki = (db.session.scalar(select(User).where(User.username == name)) for name in {logins!r})
+    classes = [porto.memberships[0].school_class, helsinki.memberships[0].school_class]
+    project = create_project(classes[0].teacher_id, classes, "Moderated kitchen")
+    db.session.commit()
+    print(project.id)
+"""
+
+
+@pytest.fixture(scope="module")
+def moderation_server(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('moderation') / 'moderation.db'}"
+    prepare_database(url)
+    environ = {"DATABASE_URL": url, "SECRET_KEY": "x" * 40, "PATH": "/usr/bin:/bin"}
+    made = subprocess.run(
+        [sys.executable, "-c", _MAKE_PROJECT.format(logins=(PORTO, HELSINKI))],
+        cwd=ROOT,
+        env=environ,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    server = ServerProcess(url, SECRET_KEY=secrets.token_hex(32)).start()
+    server.project_id = int(made.stdout.strip().splitlines()[-1])
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def open_page(browser, moderation_server):
+    contexts = []
+
+    def open_as(login: str, viewport=DESKTOP):
+        context = browser.new_context(base_url=moderation_server.url, viewport=viewport, locale="en-GB")
+        context.set_default_timeout(10_000)
+        context.watch = Watch(origin=moderation_server.url)
+        context.on("page", context.watch.attach)
+        contexts.append(context)
+        page = context.new_page()
+        log_in(page, login)
+        page.goto(f"/exchanges/{moderation_server.project_id}/chat")
+        expect(page.locator("[data-chat]")).to_have_attribute("data-joined", "true", timeout=LIVE)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.watch.assert_clean()
+        context.close()
+
+
+def message(page, text: str):
+    return page.locator(".chat-message", has_text=text)
+
+
+def say(page, text: str) -> None:
+    page.get_by_label("Your message").fill(text)
+    page.get_by_label("Your message").press("Enter")
+
+
+def test_report_hide_from_the_queue_and_mute(open_page, moderation_server):
+    porto = open_page(PORTO, viewport=PHONE)
+    helsinki = open_page(HELSINKI)
+    teacher = open_page(TEACHER)
+
+    say(helsinki, "Your food looks disgusting")
+    expect(message(porto, "Your food looks disgusting")).to_be_visible(timeout=LIVE)
+    # Nobody reports their own message.
+    expect(
+        message(helsinki, "Your food looks disgusting").get_by_role("button", name=re.compile("^Report"))
+    ).to_have_count(0)
+
+    # The pupil reports it, with the keyboard, in an accessible dialog.
+    message(porto, "Your food looks disgusting").get_by_role("button", name=re.compile("^Report")).focus()
+    porto.keyboard.press("Enter")
+    dialog = porto.get_by_role("dialog", name="Report this message")
+    expect(dialog).to_be_visible()
+    assert_accessible(porto)
+    dialog.get_by_role("button", name="Send report").click()
+    expect(dialog.get_by_role("alert")).to_have_text("Choose a reason for your report.")
+    dialog.get_by_label("Bullying or hurtful").check()
+    dialog.get_by_label("More details (optional)").fill("Not nice to our class.")
+    dialog.get_by_role("button", name="Send report").click()
+    expect(dialog).to_be_hidden()
+    expect(porto.locator("[data-chat-status]")).to_contain_text("teachers of this exchange will look", timeout=LIVE)
+
+    # The teacher's open chat page learns of it live; the queue shows it, reporter included.
+    expect(teacher.locator("[data-open-reports]")).to_have_text("1", timeout=LIVE)
+    teacher.goto(f"/exchanges/{moderation_server.project_id}/moderation")
+    item = teacher.locator("[data-reported-message]", has_text="Your food looks disgusting")
+    expect(item).to_contain_text("Bullying or hurtful")
+    expect(item).to_contain_text("Not nice to our class.")
+    assert_accessible(teacher)
+    item.get_by_role("button", name=re.compile("^Hide the message")).click()
+    expect(teacher.locator(".alert-success")).to_contain_text("hidden")
+    expect(teacher.get_by_text("No open reports")).to_be_visible()
+
+    # The pupils' pages show the tombstone, live.
+    for page in (porto, helsinki):
+        expect(message(page, "Your food looks disgusting")).to_have_count(0, timeout=LIVE)
+        expect(page.locator(".chat-tombstone", has_text="hidden by a teacher")).to_have_count(1)
+
+    # The teacher mutes the pupil from the chat; the pupil's composer switches off live.
+    say(helsinki, "Sorry, I was joking")
+    teacher.goto(f"/exchanges/{moderation_server.project_id}/chat")
+    expect(teacher.locator("[data-chat]")).to_have_attribute("data-joined", "true", timeout=LIVE)
+    message(teacher, "Sorry, I was joking").get_by_role("button", name=re.compile("^Mute author")).click()
+    mute = teacher.get_by_role("dialog", name="Mute the author")
+    expect(mute).to_be_visible()
+    assert_accessible(teacher)
+    mute.get_by_label("For how long").select_option(label="15 minutes")
+    mute.get_by_role("button", name="Mute", exact=True).click()
+    expect(mute).to_be_hidden()
+    expect(helsinki.get_by_label("Your message")).to_be_disabled(timeout=LIVE)
+    expect(helsinki.locator("[data-chat-muted]")).to_contain_text("A teacher has muted you until")
+    assert_accessible(helsinki)
+    expect(porto.get_by_label("Your message")).to_be_enabled()
+
+    # After a reload the pupil is still muted; lifting it gives the composer back, live.
+    helsinki.reload()
+    expect(helsinki.get_by_label("Your message")).to_be_disabled(timeout=LIVE)
+    teacher.goto(f"/exchanges/{moderation_server.project_id}/moderation")
+    teacher.get_by_role("button", name=re.compile("^Lift")).click()
+    expect(helsinki.get_by_label("Your message")).to_be_enabled(timeout=LIVE)
+    log = teacher.goto(f"/exchanges/{moderation_server.project_id}/moderation/log")
+    assert log.status == 200
+    expect(teacher.locator("[data-log-action]")).to_have_count(5)  # report, acted, hide, mute, unmute
+    assert_accessible(teacher)
