@@ -1,0 +1,776 @@
+"""Chat fan-out: N clients in one channel, S of them sending; CrossClass against a bare server.
+
+Run by hand, never from pytest. For each server kind, CrossClass (`wsgi.py`, logged-in
+students of one exchange, the real `chat_join` / `chat_send` / `chat_event`) and then a bare
+Flask-SocketIO broadcast server (`bench/bare_broadcast_server.py`, same async mode, same
+events and payload shapes, no login and no database), it connects the same N clients,
+joins them to the channel and runs two phases:
+
+- rate: S senders at R messages/s in total (open loop, on a fixed schedule) for D seconds;
+- saturation: each sender keeps `--window` messages in flight, sending the next as soon as
+  one is acked, for D seconds.
+
+Every message's body carries its send time; every client records when it received each
+`chat_event`, keyed by seq. Printed per phase: messages acked, deliveries per second,
+end-to-end latency (send call to receipt by each client) p50 / p99 / max, lost (acked but
+not received by some client) and duplicated deliveries, ack latency, and the cores busy
+(servers, clients, the whole machine); then CrossClass / bare for deliveries per second at
+saturation and both p99s in the rate phase, against the targets of the chat issue.
+
+    .venv/bin/python bench/chat_fanout.py                         # SQLite, one process
+    .venv/bin/python bench/chat_fanout.py --database postgresql   # database bench_chat, recreated
+    .venv/bin/python bench/chat_fanout.py --redis redis://127.0.0.1:6379/0   # two processes each
+    .venv/bin/python bench/chat_fanout.py --tcp-nodelay           # Nagle's algorithm off
+
+Clients are lean Engine.IO 4 / Socket.IO 5 speakers over websocket-client (one thread per
+connection, spread over --workers processes): python-socketio's client starts a thread per
+received event, and on a small machine the load generator would measure itself. The
+servers get per-user rate limits high enough not to refuse the senders (SERVER_LIMITS
+below); everything else is as configured by default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import multiprocessing
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PASSWORD = "bench-password-1"
+BENCH_DATABASE = "bench_chat"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+)
+SERVER_LIMITS = {"SOCKET_EVENTS_PER_SECOND": "1000", "SOCKET_EVENT_BURST": "10000"}
+FILLER = "Hello from the kitchen in Porto, here is our menu for Friday: caldo verde and bacalhau."
+CONNECT_TIMEOUT = 30
+ACK_TIMEOUT = 30
+DRAIN_TIMEOUT = 60
+LATE_DUPLICATE_GRACE = 0.5  # seconds to keep listening for duplicates after the last expected event
+
+# --tcp-nodelay: runs a server script's app as `socketio.run` does, but with Nagle's algorithm
+# off on every accepted socket. Without it an ack written right after the sender's own
+# chat_event waits for the client's delayed ACK (~40 ms on Linux).
+NODELAY_RUNNER = """
+from gevent import monkey
+monkey.patch_all()
+import os, runpy, socket, sys
+from gevent import pywsgi
+sys.path.insert(0, os.getcwd())
+
+class NoDelayHandler(pywsgi.WSGIHandler):
+    def handle(self):
+        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return super().handle()
+
+namespace = runpy.run_path(sys.argv[1], run_name="server")
+from app.extensions import socketio
+server = namespace.get("socketio", socketio)
+port = int(os.environ["PORT"])
+server.run(namespace["app"], host="127.0.0.1", port=port, log_output=False, handler_class=NoDelayHandler)
+"""
+
+
+# ---- servers -----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """One server process (CrossClass's wsgi.py or the bare broadcast server)."""
+
+    def __init__(self, script: str, environ: dict, args):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.script = script
+        if args.wrapper:
+            self.command = [sys.executable, args.wrapper, script]
+        elif args.tcp_nodelay:
+            self.command = [sys.executable, "-c", NODELAY_RUNNER, script]
+        else:
+            self.command = [sys.executable, script]
+        self.environ = {
+            **os.environ,
+            "PORT": str(self.port),
+            "ALLOWED_ORIGINS": f"http://127.0.0.1:{self.port}",
+            "PYTHONUNBUFFERED": "1",
+            **environ,
+        }
+        self.process: subprocess.Popen | None = None
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (closed in stop())
+
+    def start(self) -> Server:
+        self.process = subprocess.Popen(
+            self.command, cwd=ROOT, env=self.environ, stdout=self.log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.log.seek(0)
+                raise RuntimeError(f"{self.script} exited: {self.log.read()[-3000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{self.script} did not start within 30 s")
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.seek(0)
+        errors = [line for line in self.log.read().splitlines() if "Traceback" in line or "ERROR" in line]
+        if errors:
+            print(f"  ! {self.script} logged {len(errors)} error lines, first: {errors[0]}")
+        self.log.close()
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy so far (server, database, Redis and clients alike)."""
+    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    # user nice system idle iowait irq softirq steal ...: all but idle and iowait
+    return (sum(ticks[:3]) + sum(ticks[5:8])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_subscribed(redis_url: str, channel: str, processes: int) -> None:
+    """A process subscribes to the message queue after its first socket connects."""
+    import redis
+
+    connection = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + CONNECT_TIMEOUT
+    try:
+        while dict(connection.pubsub_numsub(channel)).get(channel.encode(), 0) < processes:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"fewer than {processes} processes subscribed to {channel}")
+            time.sleep(0.05)
+    finally:
+        connection.close()
+
+
+# ---- CrossClass data ---------------------------------------------------------------------
+
+
+def bench_database_url(kind: str, tmp: str) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp}/bench_chat.db"
+    import psycopg
+
+    # The bench's own database, made afresh: the test databases are never touched.
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{BENCH_DATABASE}"
+
+
+def create_exchange(database_url: str, students: int) -> tuple[int, list[str]]:
+    """Two classes in one exchange, `students` pupils spread over them; the channel's id and the logins."""
+    from app import create_app
+    from app.auth.models import AccountStatus, ClassLanguage, ClassMembership, Role, School, SchoolClass, User
+    from app.auth.passwords import hash_password
+    from app.core.db import utcnow
+    from app.extensions import db
+    from app.modules.chat import operations
+    from app.modules.chat.models import Channel
+    from app.modules.projects.operations import create_project
+
+    app = create_app(environ={**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "b" * 40})
+    with app.app_context():
+        password_hash = hash_password(PASSWORD)  # once: every bench account shares it
+        classes = []
+        for country, city in (("PT", "Porto"), ("DE", "Berlin")):
+            school = School(name=f"Bench {city}", country=country, city=city, latitude=0, longitude=0, timezone="UTC")
+            teacher = User(
+                username=f"bench.{city.lower()}@example.eu", password_hash=password_hash,
+                display_name=f"Teacher {city}", role=Role.TEACHER, status=AccountStatus.ACTIVE, school=school,
+            )  # fmt: skip
+            classes.append(
+                SchoolClass(
+                    school=school, teacher=teacher, name=f"Bench {city}", vocational_field="Cooking", eqf_level=4,
+                    size=students, age_min=16, age_max=19, join_code=f"BENCH{country}",
+                    languages=[ClassLanguage(language="en", cefr_level="B1")],
+                )
+            )  # fmt: skip
+        db.session.add_all(classes)
+        names = [f"bench-student-{n}" for n in range(students)]
+        for n, name in enumerate(names):
+            school_class = classes[n % 2]
+            db.session.add(
+                User(
+                    username=name, password_hash=password_hash, display_name=f"Student {n}", role=Role.STUDENT,
+                    status=AccountStatus.ACTIVE, school=school_class.school,
+                    memberships=[ClassMembership(school_class=school_class, joined_at=utcnow())],
+                )
+            )  # fmt: skip
+        db.session.flush()
+        project = create_project(classes[0].teacher_id, classes, "Chat fan-out bench")
+        operations.ensure_channels(project)
+        db.session.commit()
+        channel_id = db.session.scalar(db.select(Channel.id).filter_by(project_id=project.id, slug="project"))
+        db.engine.dispose()
+        return channel_id, names
+
+
+def logged_in_cookie(base_url: str, username: str) -> str:
+    import requests
+
+    http = requests.Session()
+    page = http.get(f"{base_url}/login", timeout=30).text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = http.post(
+        f"{base_url}/login",
+        data={"csrf_token": token, "login": username, "password": PASSWORD},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert response.status_code == 302, response.text[:300]
+    return f"crossclass_session={http.cookies['crossclass_session']}"
+
+
+# ---- clients (in worker processes) -------------------------------------------------------
+
+
+@dataclass
+class PhaseLog:
+    """What one client saw of one phase."""
+
+    tag: str
+    counts: dict[int, int] = field(default_factory=dict)  # seq -> times received
+    latencies_ms: list[float] = field(default_factory=list)  # first receipt of each seq
+    stray: int = 0  # events of this channel from another phase (late, or early)
+    last_ns: int = 0
+
+
+class LeanClient:
+    """Engine.IO 4 / Socket.IO 5 over one WebSocket, in the default namespace, JSON only."""
+
+    def __init__(self, url: str, cookie: str | None):
+        self.url = url
+        self.cookie = cookie
+        self.ws = None
+        self.log = PhaseLog("")
+        self._ack_ids = itertools.count(1)
+        self._acks: dict[int, object] = {}  # ack id -> callback(result)
+        self._connected = threading.Event()
+        self.refusal = None
+
+    def connect(self) -> LeanClient:
+        import websocket
+
+        ws_url = self.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        headers = [f"Cookie: {self.cookie}"] if self.cookie else []
+        self.ws = websocket.create_connection(
+            ws_url, header=headers, origin=self.url, timeout=CONNECT_TIMEOUT, skip_utf8_validation=True
+        )
+        opening = self.ws.recv()
+        if not opening.startswith("0"):
+            raise RuntimeError(f"unexpected Engine.IO opening {opening[:100]!r}")
+        self.ws.settimeout(None)
+        threading.Thread(target=self._read_forever, daemon=True).start()
+        self.ws.send("40")
+        if not self._connected.wait(CONNECT_TIMEOUT) or self.refusal:
+            raise RuntimeError(f"socket refused: {self.refusal}")
+        return self
+
+    def emit(self, event: str, data, callback=None) -> None:
+        if callback is None:
+            self.ws.send("42" + json.dumps([event, data], separators=(",", ":")))
+            return
+        ack_id = next(self._ack_ids)
+        self._acks[ack_id] = callback
+        self.ws.send(f"42{ack_id}" + json.dumps([event, data], separators=(",", ":")))
+
+    def call(self, event: str, data, timeout: float = ACK_TIMEOUT):
+        answer = []
+        done = threading.Event()
+
+        def receive(result):
+            answer.append(result)
+            done.set()
+
+        self.emit(event, data, receive)
+        if not done.wait(timeout):
+            raise RuntimeError(f"no ack for {event} within {timeout} s")
+        return answer[0]
+
+    def _read_forever(self) -> None:
+        import websocket
+
+        try:
+            while True:
+                frame = self.ws.recv()
+                if not frame:
+                    return
+                received_ns = time.time_ns()
+                kind = frame[0]
+                if kind == "2":  # Engine.IO ping: answer, or the server drops us
+                    self.ws.send("3")
+                elif frame.startswith("42"):
+                    name, data = json.loads(frame[2:])
+                    if name == "chat_event":
+                        self._on_chat_event(data, received_ns)
+                elif frame.startswith("43"):
+                    bracket = frame.index("[")
+                    callback = self._acks.pop(int(frame[2:bracket]), None)
+                    if callback is not None:
+                        callback(json.loads(frame[bracket:])[0])
+                elif frame.startswith("40"):
+                    self._connected.set()
+                elif frame.startswith("44"):
+                    self.refusal = frame[2:]
+                    self._connected.set()
+                elif kind == "1":
+                    return
+        except (websocket.WebSocketException, OSError):
+            return
+
+    def _on_chat_event(self, data: dict, received_ns: int) -> None:
+        log = self.log
+        message = data.get("message")
+        if not message or not message.get("body_source"):
+            return  # not a message of this bench (a lock, a tombstone)
+        # body: "<phase tag> <sender> <n> <send time ns> <filler>"
+        tag, _sender, _n, sent_ns = message["body_source"].split(" ", 4)[:4]
+        if tag != log.tag:
+            log.stray += 1
+            return
+        seq = data["seq"]
+        seen = log.counts.get(seq, 0)
+        log.counts[seq] = seen + 1
+        if not seen:
+            log.latencies_ms.append((received_ns - int(sent_ns)) / 1e6)
+            log.last_ns = received_ns
+
+    def close(self) -> None:
+        try:
+            self.ws.send("41")
+            self.ws.close(timeout=0.2)
+        except Exception:  # noqa: S110  (already gone: nothing to close)
+            pass
+
+
+class Sender:
+    """Sends chat_send from one client, on a schedule (rate) or as acks come back (saturation)."""
+
+    def __init__(self, client: LeanClient, index: int, channel_id: int):
+        self.client = client
+        self.index = index
+        self.channel_id = channel_id
+        self.acked: list[int] = []
+        self.ack_ms: list[float] = []
+        self.errors: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._settled = threading.Condition(self._lock)
+
+    def _send(self, tag: str, n: int, on_ack=None) -> None:
+        sent_ns = time.time_ns()
+        body = f"{tag} {self.index} {n} {sent_ns} {FILLER}"
+        payload = {"channel_id": self.channel_id, "client_id": str(uuid.uuid4()), "body": body}
+
+        def acked(result):
+            with self._lock:
+                if isinstance(result, dict) and result.get("ok"):
+                    self.acked.append(result["seq"])
+                    self.ack_ms.append((time.time_ns() - sent_ns) / 1e6)
+                else:
+                    code = result.get("error", {}).get("code", "?") if isinstance(result, dict) else repr(result)
+                    self.errors[code] = self.errors.get(code, 0) + 1
+                self._in_flight -= 1
+                self._settled.notify_all()
+            if on_ack is not None:
+                on_ack()
+
+        with self._lock:
+            self._in_flight += 1
+        self.client.emit("chat_send", payload, acked)
+
+    def run_rate(self, tag: str, start: float, stop: float, interval: float, offset: float) -> None:
+        for n in itertools.count():
+            due = start + offset + n * interval
+            if due >= stop:
+                break
+            delay = due - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            self._send(tag, n)
+        self._wait_settled()
+
+    def run_saturation(self, tag: str, start: float, stop: float, window: int) -> None:
+        slots = threading.Semaphore(window)
+        time.sleep(max(0.0, start - time.time()))
+        for n in itertools.count():
+            while not slots.acquire(timeout=0.05):
+                if time.time() >= stop:
+                    break
+            if time.time() >= stop:
+                break
+            self._send(tag, n, slots.release)
+        self._wait_settled()
+
+    def _wait_settled(self) -> None:
+        deadline = time.monotonic() + ACK_TIMEOUT
+        with self._lock:
+            while self._in_flight and time.monotonic() < deadline:
+                self._settled.wait(timeout=0.1)
+            lost_acks = self._in_flight
+        if lost_acks:
+            self.errors["no_ack"] = self.errors.get("no_ack", 0) + lost_acks
+
+
+def worker_main(connection, specs: list[dict], channel_id: int) -> None:
+    """One client process: connects its clients, then runs what the parent says, phase by phase."""
+    clients: list[LeanClient] = []
+    senders: list[Sender] = []
+    try:
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            clients = list(pool.map(lambda spec: LeanClient(spec["url"], spec["cookie"]).connect(), specs))
+        for client in clients:
+            joined = client.call("chat_join", {"channel_id": channel_id})
+            if not joined.get("ok"):
+                raise RuntimeError(f"chat_join refused: {joined}")
+        senders = [
+            Sender(client, spec["sender_index"], channel_id)
+            for client, spec in zip(clients, specs, strict=True)
+            if spec["sender_index"] is not None
+        ]
+        connection.send(("ready", None))
+    except Exception as error:
+        connection.send(("failed", repr(error)))
+        return
+
+    while True:
+        command, arguments = connection.recv()
+        if command == "close":
+            with ThreadPoolExecutor(max_workers=16) as pool:
+                list(pool.map(LeanClient.close, clients))
+            connection.send(("closed", None))
+            return
+        if command == "send":
+            cpu_before = time.process_time()
+            tag = arguments["tag"]
+            for client in clients:
+                client.log = PhaseLog(tag)
+            for sender in senders:
+                sender.acked, sender.ack_ms, sender.errors = [], [], {}
+            threads = [threading.Thread(target=_sender_target(sender, arguments)) for sender in senders]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            acked = [seq for sender in senders for seq in sender.acked]
+            ack_ms = [ms for sender in senders for ms in sender.ack_ms]
+            errors: dict[str, int] = {}
+            for sender in senders:
+                for code, count in sender.errors.items():
+                    errors[code] = errors.get(code, 0) + count
+            connection.send(("sent", {"acked": acked, "ack_ms": ack_ms, "errors": errors}))
+            expected = set(connection.recv()[1])
+            deadline = time.monotonic() + DRAIN_TIMEOUT
+            while time.monotonic() < deadline and not all(expected <= client.log.counts.keys() for client in clients):
+                time.sleep(0.02)
+            time.sleep(LATE_DUPLICATE_GRACE)
+            logs = [client.log for client in clients]
+            connection.send(
+                (
+                    "received",
+                    {
+                        "lost": sum(len(expected - log.counts.keys()) for log in logs),
+                        "duplicated": sum(count - 1 for log in logs for count in log.counts.values()),
+                        "unexpected": sum(len(log.counts.keys() - expected) for log in logs),
+                        "stray": sum(log.stray for log in logs),
+                        "deliveries": sum(len(log.counts) for log in logs),
+                        "latencies_ms": [ms for log in logs for ms in log.latencies_ms],
+                        "last_ns": max((log.last_ns for log in logs), default=0),
+                        "cpu_seconds": time.process_time() - cpu_before,
+                    },
+                )
+            )
+
+
+def _sender_target(sender: Sender, arguments: dict):
+    if arguments["mode"] == "rate":
+        interval = arguments["senders"] / arguments["rate"]
+        offset = sender.index / arguments["rate"]  # staggered, so the total rate is even
+        return lambda: sender.run_rate(arguments["tag"], arguments["start"], arguments["stop"], interval, offset)
+    return lambda: sender.run_saturation(arguments["tag"], arguments["start"], arguments["stop"], arguments["window"])
+
+
+# ---- orchestration -----------------------------------------------------------------------
+
+
+@dataclass
+class PhaseResult:
+    acked: int
+    errors: dict
+    deliveries: int
+    seconds: float
+    latencies_ms: list[float]
+    ack_ms: list[float]
+    lost: int
+    duplicated: int
+    unexpected: int
+    stray: int
+    # CPU in use over the phase (from its start to the end of the drain), in cores
+    server_cores: float
+    client_cores: float
+    machine_cores: float
+
+    @property
+    def per_second(self) -> float:
+        return self.deliveries / self.seconds if self.seconds > 0 else 0.0
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+class Fleet:
+    """The client worker processes of one server kind."""
+
+    def __init__(self, specs: list[dict], channel_id: int, workers: int):
+        context = multiprocessing.get_context("spawn")
+        self.pipes = []
+        self.processes = []
+        for n in range(workers):
+            parent, child = context.Pipe()
+            process = context.Process(target=worker_main, args=(child, specs[n::workers], channel_id), daemon=True)
+            process.start()
+            self.pipes.append(parent)
+            self.processes.append(process)
+        for pipe in self.pipes:
+            status, detail = pipe.recv()
+            if status != "ready":
+                raise RuntimeError(f"a client worker failed: {detail}")
+
+    def run(self, servers: list[Server], mode: str, tag: str, args) -> PhaseResult:
+        start = time.time() + 0.5
+        stop = start + args.duration
+        cpu_before = sum(server.cpu_seconds() for server in servers)
+        machine_before = machine_busy_seconds()
+        wall_before = time.monotonic()
+        command = {"mode": mode, "tag": tag, "start": start, "stop": stop, "rate": args.rate}
+        command |= {"senders": args.senders, "window": args.window}
+        for pipe in self.pipes:
+            pipe.send(("send", command))
+        sent = [pipe.recv()[1] for pipe in self.pipes]
+        acked = [seq for part in sent for seq in part["acked"]]
+        for pipe in self.pipes:
+            pipe.send(("expect", acked))
+        received = [pipe.recv()[1] for pipe in self.pipes]
+        server_cpu = sum(server.cpu_seconds() for server in servers) - cpu_before
+        machine_cpu = machine_busy_seconds() - machine_before
+        wall = time.monotonic() - wall_before
+        errors: dict[str, int] = {}
+        for part in sent:
+            for code, count in part["errors"].items():
+                errors[code] = errors.get(code, 0) + count
+        last_ns = max(part["last_ns"] for part in received)
+        return PhaseResult(
+            acked=len(acked),
+            errors=errors,
+            deliveries=sum(part["deliveries"] for part in received),
+            seconds=max(1e-9, last_ns / 1e9 - start),
+            latencies_ms=[ms for part in received for ms in part["latencies_ms"]],
+            ack_ms=[ms for part in sent for ms in part["ack_ms"]],
+            lost=sum(part["lost"] for part in received),
+            duplicated=sum(part["duplicated"] for part in received),
+            unexpected=sum(part["unexpected"] for part in received),
+            stray=sum(part["stray"] for part in received),
+            server_cores=server_cpu / wall,
+            client_cores=sum(part["cpu_seconds"] for part in received) / wall,
+            machine_cores=machine_cpu / wall,
+        )
+
+    def close(self) -> None:
+        for pipe in self.pipes:
+            pipe.send(("close", None))
+        for pipe, process in zip(self.pipes, self.processes, strict=True):
+            pipe.recv()
+            process.join(timeout=10)
+
+
+def report(kind: str, phase: str, result: PhaseResult) -> None:
+    latencies = result.latencies_ms
+    errors = ", ".join(f"{code} {count}" for code, count in sorted(result.errors.items())) or "none"
+    print(
+        f"{kind:10} {phase:18} acked {result.acked:6d} ({result.acked / max(result.seconds, 1e-9):7.1f}/s)  "
+        f"delivered {result.deliveries:7d} ({result.per_second:8.1f}/s)  "
+        f"latency p50 {percentile(latencies, 0.5):7.1f} ms  p99 {percentile(latencies, 0.99):7.1f} ms  "
+        f"max {max(latencies, default=float('nan')):7.1f} ms  "
+        f"lost {result.lost}  duplicated {result.duplicated}"
+    )
+    print(
+        f"{'':29} ack p50 {percentile(result.ack_ms, 0.5):.1f} ms p99 {percentile(result.ack_ms, 0.99):.1f} ms  "
+        f"send errors: {errors}  unexpected {result.unexpected}  stray {result.stray}  "
+        f"cores busy: servers {result.server_cores:.2f}, clients {result.client_cores:.2f}, "
+        f"whole machine {result.machine_cores:.2f} of {os.cpu_count()}"
+    )
+
+
+def run_kind(kind: str, servers: list[Server], specs: list[dict], channel_id: int, args, redis_channel: str | None):
+    fleet = Fleet(specs, channel_id, args.workers)
+    try:
+        if redis_channel:
+            wait_until_subscribed(args.redis, redis_channel, len(servers))
+        if args.warmup > 0:
+            saved = args.duration
+            args.duration = args.warmup
+            fleet.run(servers, "rate", "warmup", args)
+            args.duration = saved
+        results = {
+            "rate": fleet.run(servers, "rate", "rate", args),
+            "saturation": fleet.run(servers, "saturation", "saturation", args),
+        }
+    finally:
+        fleet.close()
+    report(kind, f"rate {args.rate:g}/s", results["rate"])
+    report(kind, f"saturation w={args.window}", results["saturation"])
+    return results
+
+
+def client_specs(servers: list[Server], cookies: list[str | None], senders: int) -> list[dict]:
+    specs = []
+    for n, cookie in enumerate(cookies):
+        # Senders spread over the servers (and the workers) like everyone else.
+        specs.append(
+            {"url": servers[n % len(servers)].url, "cookie": cookie, "sender_index": n if n < senders else None}
+        )
+    return specs
+
+
+def bench_crossclass(args, tmp: str) -> dict:
+    database_url = bench_database_url(args.database, tmp)
+    from tests.conftest import prepare_database
+
+    prepare_database(database_url, seed=False)
+    channel_id, names = create_exchange(database_url, args.clients)
+    environ = {"DATABASE_URL": database_url, "SECRET_KEY": secrets.token_hex(32), **SERVER_LIMITS}
+    redis_channel = None
+    if args.redis:
+        namespace = f"bench-chat-{os.getpid()}-{secrets.token_hex(3)}"
+        environ |= {"REDIS_URL": args.redis, "REDIS_NAMESPACE": namespace}
+        redis_channel = f"{namespace}:socketio"
+    servers = [Server("wsgi.py", environ, args).start() for _ in range(2 if args.redis else 1)]
+    try:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            urls = [servers[n % len(servers)].url for n in range(len(names))]
+            cookies = list(pool.map(logged_in_cookie, urls, names))
+        print(f"logins: {len(names)} in {time.perf_counter() - started:.1f} s (argon2id on the server)")
+        specs = client_specs(servers, cookies, args.senders)
+        return run_kind("crossclass", servers, specs, channel_id, args, redis_channel)
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def bench_bare(args) -> dict:
+    count = 2 if args.redis else 1
+    environ = {"PROCESS_COUNT": str(count)}
+    redis_channel = None
+    if args.redis:
+        namespace = f"bench-bare-{os.getpid()}-{secrets.token_hex(3)}"
+        environ |= {"REDIS_URL": args.redis, "REDIS_NAMESPACE": namespace}
+        redis_channel = f"{namespace}:socketio"
+    servers = [
+        Server("bench/bare_broadcast_server.py", {**environ, "PROCESS_INDEX": str(index)}, args).start()
+        for index in range(count)
+    ]
+    try:
+        specs = client_specs(servers, [None] * args.clients, args.senders)
+        return run_kind("bare", servers, specs, 1, args, redis_channel)
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=60, help="clients in the channel (default 60)")
+    parser.add_argument("--senders", type=int, default=5, help="of them, how many send (default 5)")
+    parser.add_argument("--rate", type=float, default=50, help="messages per second in total, rate phase (default 50)")
+    parser.add_argument("--duration", type=float, default=10, help="seconds per phase (default 10)")
+    parser.add_argument("--warmup", type=float, default=2, help="seconds of unmeasured rate phase first (default 2)")
+    parser.add_argument("--window", type=int, default=16, help="saturation: messages in flight per sender (default 16)")
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--redis", metavar="REDIS_URL", help="two processes of each server, sharing this Redis")
+    parser.add_argument("--workers", type=int, default=2, help="client processes (default 2)")
+    parser.add_argument("--tcp-nodelay", action="store_true", help="servers with TCP_NODELAY on accepted sockets")
+    parser.add_argument(
+        "--wrapper", help="experiments: start each server as `python WRAPPER SCRIPT` (a profiler, socket options)"
+    )
+    parser.add_argument("--only", choices=["crossclass", "bare"], help="run one server kind only")
+    args = parser.parse_args()
+    if not 0 < args.senders <= args.clients:
+        parser.error("--senders must be between 1 and --clients")
+
+    processes = 2 if args.redis else 1
+    print(
+        f"cores: {os.cpu_count()}  database: {args.database}  server processes: {processes}  "
+        f"clients: {args.clients}  senders: {args.senders}  rate: {args.rate:g}/s  duration: {args.duration:g} s  "
+        f"window: {args.window}  client workers: {args.workers}{'  TCP_NODELAY' if args.tcp_nodelay else ''}"
+    )
+    # Anything else running shares the cores with the servers and the clients.
+    print("load average before the run: " + " ".join(f"{load:.2f}" for load in os.getloadavg()))
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.only != "bare":
+            results["crossclass"] = bench_crossclass(args, tmp)
+        if args.only != "crossclass":
+            results["bare"] = bench_bare(args)
+    if len(results) < 2:
+        return
+    chat, bare = results["crossclass"], results["bare"]
+    ratio = chat["saturation"].per_second / bare["saturation"].per_second
+    p99_chat = percentile(chat["rate"].latencies_ms, 0.99)
+    p99_bare = percentile(bare["rate"].latencies_ms, 0.99)
+    lost = sum(result.lost for kind in results.values() for result in kind.values())
+    duplicated = sum(result.duplicated for kind in results.values() for result in kind.values())
+    print(
+        f"saturation deliveries/s crossclass/bare: {ratio:.2f} "
+        f"({chat['saturation'].per_second:.0f} / {bare['saturation'].per_second:.0f})  "
+        f"target >= 0.8: {'met' if ratio >= 0.8 else 'MISSED'}"
+    )
+    print(
+        f"p99 at {args.rate:g} msg/s into {args.clients} clients: "
+        f"crossclass {p99_chat:.1f} ms, bare {p99_bare:.1f} ms  "
+        f"target <= 100 ms: {'met' if p99_chat <= 100 else 'MISSED'}"
+    )
+    verdict = "met" if lost == duplicated == 0 else "MISSED"
+    print(f"lost {lost}, duplicated {duplicated} over all phases  target 0 / 0: {verdict}")
+
+
+if __name__ == "__main__":
+    main()
