@@ -19,10 +19,37 @@ try:
 except ConfigError as error:
     sys.exit(f"CrossClass cannot start: {error}")
 
+
+def no_delay_handler():
+    """gevent's request handler with Nagle's algorithm off on every accepted socket.
+
+    A Socket.IO ack is a small write right after the room's event to the same socket; with
+    Nagle on it waits for the client's delayed ACK (~40 ms on Linux) before it leaves.
+    WebSockets come from simple-websocket on this handler's socket (gevent-websocket, which
+    would need its own handler_class, is not installed: see requirements.txt).
+    """
+    import socket
+
+    from gevent import pywsgi
+
+    class NoDelayHandler(pywsgi.WSGIHandler):
+        def handle(self):
+            self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return super().handle()
+
+    return NoDelayHandler
+
+
 if __name__ == "__main__":
     from app.extensions import socketio
 
     host = os.environ.get("HOST", "127.0.0.1")
     port = app.config["PORT"]
     print(f"CrossClass is running at http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
-    socketio.run(app, host=host, port=port, log_output=os.environ.get("ACCESS_LOG") == "1")
+    socketio.run(
+        app,
+        host=host,
+        port=port,
+        log_output=os.environ.get("ACCESS_LOG") == "1",
+        handler_class=no_delay_handler(),  # Flask-SocketIO passes it on to gevent's WSGIServer
+    )

@@ -7,11 +7,19 @@ from pathlib import Path
 
 from flask import Flask, has_request_context, redirect, request, session, url_for
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
+from app.core.db import MAX_DB_INT
 from app.core.security import TrustedProxies
 from config import INSTANCE_DIR, ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class DatabaseIntConverter(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", MAX_DB_INT)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app_or_exit() -> Flask:
@@ -34,6 +42,8 @@ def create_app(overrides: dict | None = None, environ=None) -> Flask:
     if overrides:
         app.config.update(overrides)
     app.wsgi_app = TrustedProxies(app, app.wsgi_app)
+    # Before any route is added: an <int:…> id too big for the database is a 404, not a 500.
+    app.url_map.converters["int"] = DatabaseIntConverter
 
     from app.extensions import babel, csrf, db, login_manager, migrate
 

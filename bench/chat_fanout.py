@@ -20,7 +20,6 @@ saturation and both p99s in the rate phase, against the targets of the chat issu
     .venv/bin/python bench/chat_fanout.py                         # SQLite, one process
     .venv/bin/python bench/chat_fanout.py --database postgresql   # database bench_chat, recreated
     .venv/bin/python bench/chat_fanout.py --redis redis://127.0.0.1:6379/0   # two processes each
-    .venv/bin/python bench/chat_fanout.py --tcp-nodelay           # Nagle's algorithm off
 
 Clients are lean Engine.IO 4 / Socket.IO 5 speakers over websocket-client (one thread per
 connection, spread over --workers processes): python-socketio's client starts a thread per
@@ -64,29 +63,6 @@ ACK_TIMEOUT = 30
 DRAIN_TIMEOUT = 60
 LATE_DUPLICATE_GRACE = 0.5  # seconds to keep listening for duplicates after the last expected event
 
-# --tcp-nodelay: runs a server script's app as `socketio.run` does, but with Nagle's algorithm
-# off on every accepted socket. Without it an ack written right after the sender's own
-# chat_event waits for the client's delayed ACK (~40 ms on Linux).
-NODELAY_RUNNER = """
-from gevent import monkey
-monkey.patch_all()
-import os, runpy, socket, sys
-from gevent import pywsgi
-sys.path.insert(0, os.getcwd())
-
-class NoDelayHandler(pywsgi.WSGIHandler):
-    def handle(self):
-        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return super().handle()
-
-namespace = runpy.run_path(sys.argv[1], run_name="server")
-from app.extensions import socketio
-server = namespace.get("socketio", socketio)
-port = int(os.environ["PORT"])
-server.run(namespace["app"], host="127.0.0.1", port=port, log_output=False, handler_class=NoDelayHandler)
-"""
-
-
 # ---- servers -----------------------------------------------------------------------------
 
 
@@ -105,8 +81,6 @@ class Server:
         self.script = script
         if args.wrapper:
             self.command = [sys.executable, args.wrapper, script]
-        elif args.tcp_nodelay:
-            self.command = [sys.executable, "-c", NODELAY_RUNNER, script]
         else:
             self.command = [sys.executable, script]
         self.environ = {
@@ -727,7 +701,6 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--redis", metavar="REDIS_URL", help="two processes of each server, sharing this Redis")
     parser.add_argument("--workers", type=int, default=2, help="client processes (default 2)")
-    parser.add_argument("--tcp-nodelay", action="store_true", help="servers with TCP_NODELAY on accepted sockets")
     parser.add_argument(
         "--wrapper", help="experiments: start each server as `python WRAPPER SCRIPT` (a profiler, socket options)"
     )
@@ -740,7 +713,7 @@ def main() -> None:
     print(
         f"cores: {os.cpu_count()}  database: {args.database}  server processes: {processes}  "
         f"clients: {args.clients}  senders: {args.senders}  rate: {args.rate:g}/s  duration: {args.duration:g} s  "
-        f"window: {args.window}  client workers: {args.workers}{'  TCP_NODELAY' if args.tcp_nodelay else ''}"
+        f"window: {args.window}  client workers: {args.workers}"
     )
     # Anything else running shares the cores with the servers and the clients.
     print("load average before the run: " + " ".join(f"{load:.2f}" for load in os.getloadavg()))

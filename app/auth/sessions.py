@@ -54,9 +54,12 @@ def end_all_sessions(user: User, keep_token: str | None = None) -> None:
 
 def load_session_user(token: str) -> User | None:
     """Flask-Login's user loader: the live session's user, or None when ended or idle."""
-    # One query per request (and per socket event): the session row with its user.
+    # One query per request (and per socket event): the session row with its user and the
+    # user's school (their time zone, and the country chat shows with each message they send).
     row = db.session.scalar(
-        select(UserSession).options(joinedload(UserSession.user)).where(UserSession.token_hash == _hash_token(token))
+        select(UserSession)
+        .options(joinedload(UserSession.user).joinedload(User.school))
+        .where(UserSession.token_hash == _hash_token(token))
     )
     if row is None or row.ended_at is not None:
         return None

@@ -18,6 +18,17 @@ NAMING_CONVENTION = {
 }
 
 
+# The largest value of an Integer column (ids, seqs): 32 bits on PostgreSQL, which binds a
+# bigger number as a failing ::INTEGER cast. A bigger id or seq (from a URL or a socket
+# payload) cannot name a row, so it is refused before it reaches the driver.
+MAX_DB_INT = 2**31 - 1
+
+
+def is_db_int(value, minimum: int = 1) -> bool:
+    """An int (not a bool) that can stand for an id (minimum 1) or a seq (minimum 0)."""
+    return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= MAX_DB_INT
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -19,7 +19,8 @@ teams_replacing = _signals.signal("teams-replacing")
 team_renamed = _signals.signal("team-renamed")
 # sender: the Project; team: the Team; actor_id: who switched it; allowed: the new state.
 direct_messages_changed = _signals.signal("direct-messages-changed")
-# sender: the user id of a person who lost access to shared spaces (a pupil left a class, or
-# their account was removed). Receivers act after the commit: realtime ends their open
-# sockets then (app/realtime/revoke.py), so no room keeps broadcasting to them.
+# sender: the user id of a person who lost access to shared spaces (a pupil left a class or
+# moved to another team, an outside member was taken out, or their account was removed).
+# Receivers act after the commit: realtime ends their open sockets then
+# (app/realtime/revoke.py), so no room keeps broadcasting to them.
 access_reduced = _signals.signal("access-reduced")

@@ -215,3 +215,20 @@ def test_the_log_comes_in_pages(exchange, browsers):
     second = http.get(f"{url}?page=2").get_data(as_text=True)
     assert second.count('data-log-action="lock"') == 1 and "Newer entries" in second
     assert http.get(f"{url}?page=0").status_code == 404
+
+
+def test_a_coordinator_of_another_school_let_in_as_a_visitor_does_not_read_the_log(exchange, browsers, make):
+    # A visitor link (one for the parents, say) that reaches a coordinator of an unrelated
+    # school makes them a reader of the chat, not of the log that names pupils and reasons.
+    outsider = make.coordinator(school=make.school(country="IT", city="Bologna"))
+    db.session.add(ProjectMember(project_id=exchange.project.id, user_id=outsider.id, role=ProjectRole.VISITOR))
+    db.session.flush()
+    http = browsers.http(outsider)
+    assert http.get(f"/exchanges/{exchange.project.id}/moderation/log").status_code == 403
+    overview = http.get(f"/exchanges/{exchange.project.id}").get_data(as_text=True)
+    assert "/moderation/log" not in overview
+
+
+def test_a_log_page_past_any_number_is_not_found(exchange, browsers):
+    http = browsers.http(exchange.teacher)
+    assert http.get(f"/exchanges/{exchange.project.id}/moderation/log?page={10**20}").status_code == 404

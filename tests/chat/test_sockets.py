@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from app.auth.models import ClassMembership
@@ -11,6 +12,7 @@ from app.extensions import db
 from app.modules.chat.models import BODY_LIMIT, Channel, ChannelEvent, Message
 from app.modules.projects.models import ProjectStatus
 from tests.chat.conftest import join, new_client_id, send
+from tests.conftest import post_form
 
 
 def test_same_client_id_twice_gives_one_message(exchange, browsers):
@@ -314,3 +316,40 @@ def test_team_channel_admits_its_team_and_the_teachers(exchange, browsers, make)
     assert send(browsers.connect_as(exchange.ana), channel.id, "team talk")["ok"]
     assert join(browsers.connect_as(exchange.ben), channel.id)["error"]["code"] == "forbidden"
     assert join(browsers.connect_as(exchange.partner_teacher), channel.id)["ok"]
+
+
+@pytest.mark.parametrize("huge", [2**31, 10**20], ids=["past-int32", "past-int64"])
+def test_ids_and_seqs_past_the_databases_integers_are_refused_as_such(exchange, browsers, huge):
+    # 2**31 passes SQLite but not PostgreSQL's 32-bit Integer columns; 10**20 passes neither.
+    ana = browsers.connect_as(exchange.ana)
+    channel = exchange.channel.id
+    answers = {
+        "join": ana.emit("chat_join", {"channel_id": huge}, callback=True),
+        "history": ana.emit("chat_history", {"channel_id": channel, "before_seq": huge}, callback=True),
+        "events": ana.emit("chat_events", {"channel_id": channel, "after_seq": huge}, callback=True),
+        "edit": ana.emit("chat_edit", {"channel_id": channel, "message_id": huge, "body": "x"}, callback=True),
+        "reply": send(ana, channel, "x", reply_to=huge),
+        "mute": browsers.connect_as(exchange.teacher).emit(
+            "chat_mute", {"channel_id": channel, "user_id": huge, "minutes": 15}, callback=True
+        ),
+    }
+    codes = {name: answer["error"]["code"] for name, answer in answers.items()}
+    assert codes == {
+        "join": "not_found",
+        "history": "invalid_input",
+        "events": "invalid_input",
+        "edit": "not_found",
+        "reply": "not_found",
+        "mute": "not_found",
+    }
+    assert ana.is_connected()
+
+
+def test_pages_with_ids_past_the_databases_integers_are_not_found(exchange, browsers):
+    http = browsers.http(exchange.ana)
+    huge = 10**20
+    project = exchange.project.id
+    assert http.get(f"/exchanges/{huge}").status_code == 404
+    assert http.get(f"/exchanges/{project}/chat/{huge}").status_code == 404
+    chat = f"/exchanges/{project}/chat"
+    assert post_form(http, f"{chat}/direct", {"user_id": str(huge)}, page=chat).status_code == 400

@@ -69,6 +69,8 @@ def check_not_muted(access) -> None:
     """
     if access.role in TEACHER_ROLES or not current_user or not current_user.is_authenticated:
         return
+    if access.muted is False:  # the access check saw no mute in force, a moment ago
+        return
     mute = mq.active_mute(access.project.id, current_user.id)
     if mute is not None:
         raise Conflict(muted_message(mute), code="muted")

@@ -50,7 +50,7 @@ def moderation_helpers() -> dict:
         if role in TEACHER_ROLES:
             url = url_for("chat.moderation", project_id=project.id)
             return {"url": url, "open_reports": mq.open_report_count(project.id)}
-        if mq.may_read_log(role, current_user):
+        if mq.may_read_log(project, role, current_user):
             return {"url": url_for("chat.moderation_log", project_id=project.id), "open_reports": 0}
         return None
 
@@ -224,10 +224,10 @@ def lift(project_id: int, mute_id: int):
 def moderation_log(project_id: int):
     project = project_for_user(project_id, current_user)
     role = project_role(project, current_user)
-    if not mq.may_read_log(role, current_user):
+    if not mq.may_read_log(project, role, current_user):
         raise PermissionDenied(_("Only the teachers of this exchange can do this."))
     page = request.args.get("page", 1, type=int)
-    if page < 1:
+    if not 1 <= page <= mq.MAX_LOG_PAGE:
         abort(404)
     entries, has_older = mq.moderation_log(project, page)
     channels = mq.channels_by_id(e.channel_id for e in entries)

@@ -14,6 +14,7 @@ from app.modules.chat.models import Channel, Message, MessageReport, ModerationA
 from app.modules.projects.models import TEACHER_ROLES, Project, ProjectMember, ProjectRole
 
 LOG_PAGE = 50
+MAX_LOG_PAGE = 10_000  # past it the offset no longer fits the database's integers
 QUEUE_LIMIT = 200  # messages with open reports shown at once; the rest after these are handled
 
 # Who can be muted: the pupils, and guests from outside the classes. Never a teacher.
@@ -150,11 +151,16 @@ def channels_by_id(ids) -> dict[int, Channel]:
     return {c.id: c for c in db.session.scalars(select(Channel).where(Channel.id.in_(ids)))}
 
 
-def may_read_log(role: ProjectRole | None, user: User) -> bool:
+def may_read_log(project: Project, role: ProjectRole | None, user: User) -> bool:
     """The project's teachers; and, read-only, a coordinator of a partner school or a site admin.
 
-    Not every visitor: a parent may be a visitor too, and the log names pupils and reasons.
+    Not every visitor: a parent may be a visitor too, and the log names pupils and reasons; nor
+    a coordinator of another school who came in through a visitor link.
     """
     if role in TEACHER_ROLES:
         return True
-    return role == ProjectRole.VISITOR and (user.is_coordinator or user.is_admin)
+    if role != ProjectRole.VISITOR:
+        return False
+    if user.is_admin:
+        return True
+    return user.is_coordinator and any(link.school_class.school_id == user.school_id for link in project.classes)

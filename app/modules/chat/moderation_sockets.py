@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_socketio import leave_room
 
 from app.auth.models import User
+from app.core.db import is_db_int
 from app.core.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
 from app.modules.chat import moderation, queries
@@ -55,7 +56,7 @@ def chat_mute(payload=None):
     payload = _payload(payload)
     access = _access(payload)
     user_id = payload.get("user_id")
-    target = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    target = db.session.get(User, user_id) if is_db_int(user_id) else None
     if target is None:
         raise NotFound(_("This person does not exist."))
     mute = moderation.mute_user(current_user, access.project, target, payload.get("minutes"), payload.get("reason"))

@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
 from app.core import signals
-from app.core.db import utcnow
-from app.core.errors import Conflict, InvalidInput, PermissionDenied
+from app.core.db import is_db_int, utcnow
+from app.core.errors import AppError, Conflict, InvalidInput, PermissionDenied
 from app.core.sanitize import render_markdown
 from app.extensions import db
 from app.modules.chat import queries
@@ -99,7 +99,7 @@ def log_direct_messages_switch(project: Project, team: Team, actor_id: int, allo
 def open_direct_channel(user: User, project: Project, other_id) -> Channel:
     """The direct channel of two pupils of one team whose teachers allow it (the existing one if any)."""
     require_open(project)
-    other = db.session.get(User, other_id) if isinstance(other_id, int) and not isinstance(other_id, bool) else None
+    other = db.session.get(User, other_id) if is_db_int(other_id) else None
     if other is None or other.id == user.id:
         raise InvalidInput(_("Choose a pupil of your team."), field="user_id")
     if project_role(project, user) != ProjectRole.STUDENT:
@@ -134,33 +134,37 @@ def open_direct_channel(user: User, project: Project, other_id) -> Channel:
 
 
 def send_message(user: User, access: ChannelAccess, client_id, body, reply_to_id=None) -> tuple[Message, bool]:
-    """The new message, or the one already sent with this client_id (then True: a duplicate)."""
+    """The new message, or the one already sent with this client_id (then True: a duplicate).
+
+    Everything that can come before the seq does (checks, reads, markdown): taking the seq
+    locks the channel's row (PostgreSQL) or the database for writing (SQLite) until the
+    commit, and every other writer to the channel waits for it. A retry is not looked up
+    first: UNIQUE(channel, client_id) finds it in the insert, and a refusal looks for it, so
+    a retry of a message that was saved gets that message back as before.
+    """
     channel = access.channel
     client_id = _valid_client_id(client_id)
-    existing = queries.message_by_client_id(channel.id, client_id)
-    if existing is not None:
-        return _as_duplicate(existing, user), True
-    _check_writable(access)
-    source = _valid_body(body)
-    reply_to = queries.message_in_channel(channel, reply_to_id) if reply_to_id is not None else None
     try:
+        _check_writable(access)
+        source = _valid_body(body)
+        reply_to = queries.message_in_channel(channel, reply_to_id) if reply_to_id is not None else None
+        message = Message(
+            channel_id=channel.id,
+            client_id=client_id,
+            author=user,
+            body_source=source,
+            body_html=render_markdown(source),
+            reply_to=reply_to,
+        )
         # The same client_id racing in from a retry: the loser's insert (and its seq) is
         # rolled back with the savepoint, and the winner's message is the answer.
         with db.session.begin_nested():
-            seq = _take_seq(access)
-            message = Message(
-                channel_id=channel.id,
-                seq=seq,
-                client_id=client_id,
-                author_id=user.id,
-                body_source=source,
-                body_html=render_markdown(source),
-                reply_to_id=reply_to.id if reply_to else None,
-            )
-            db.session.add(message)
-            db.session.flush()
-            _record(channel, seq, EventKind.MESSAGE, message, user)
-    except IntegrityError:
+            message.seq = _take_seq(access)
+            db.session.add(message)  # flushed with its event, in one unit of work
+            _record(channel, message.seq, EventKind.MESSAGE, message, user, reactions=[])  # new: none yet
+    except (IntegrityError, AppError):
+        # A duplicate client_id, or a refusal (locked, muted, …) that must not hide a message
+        # already saved under this client_id (its ack was lost: the page asks again).
         existing = queries.message_by_client_id(channel.id, client_id)
         if existing is None:
             raise
@@ -349,12 +353,20 @@ def _take_seq(access: ChannelAccess) -> int:
 
 
 def _record(
-    channel: Channel, seq: int, kind: EventKind, message: Message | None, user: User, payload: dict | None = None
+    channel: Channel,
+    seq: int,
+    kind: EventKind,
+    message: Message | None,
+    user: User,
+    payload: dict | None = None,
+    reactions: list[dict] | None = None,
 ) -> None:
+    """Leaves the event and queues it for the room; `reactions`: the message's, when known."""
     event = ChannelEvent(channel_id=channel.id, seq=seq, kind=kind, message=message, actor_id=user.id, payload=payload)
     db.session.add(event)
     db.session.flush()
-    emit_after_commit(db.session, "chat_event", queries.event_view(event), queries.channel_room(channel.id))
+    view = queries.event_view(event, reactions)
+    emit_after_commit(db.session, "chat_event", view, queries.channel_room(channel.id))
 
 
 def _check_writable(access: ChannelAccess) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Integer, and_, bindparam, exists, false, func, null, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.models import User
+from app.core.db import is_db_int, utcnow
 from app.core.errors import NotFound, PermissionDenied
 from app.extensions import db
 from app.modules.chat.models import (
@@ -20,10 +22,11 @@ from app.modules.chat.models import (
     ChannelRead,
     EventKind,
     Message,
+    Mute,
     Reaction,
 )
 from app.modules.projects.models import TEACHER_ROLES, Project, ProjectMember, ProjectRole, Team, TeamMembership
-from app.modules.projects.queries import current_student_ids, project_role
+from app.modules.projects.queries import current_student_ids, project_role, project_role_columns, role_from_columns
 
 REPLAY_PAGE = 200
 HISTORY_PAGE = 50
@@ -52,6 +55,9 @@ class ChannelAccess:
     # False when the channel is history for this user: an earlier team's channel, a direct
     # channel whose team no longer allows direct messages, a pupils' direct channel for a teacher.
     may_post: bool = True
+    # Whether the user had a mute in force when access was checked (None: not looked at);
+    # moderation.check_not_muted looks the mute up only when there is one.
+    muted: bool | None = None
 
     @property
     def may_moderate(self) -> bool:
@@ -143,16 +149,52 @@ def direct_messages_allowed(channel: Channel) -> bool:
     return len(rows) == 2 and rows[0].team_id == rows[1].team_id and rows[0].allow_direct_messages
 
 
+@functools.cache
+def _access_statement(student: bool, coordinator: bool):
+    """The channel, its project and every fact reading rights depend on, in one query.
+
+    Built once per kind of person (bind parameters channel_id, user_id, school_id): every
+    socket event of chat runs it, and building it anew cost more than running it.
+    """
+    user_id, school_id = bindparam("user_id", type_=Integer), bindparam("school_id", type_=Integer)
+    team_id = (
+        select(TeamMembership.team_id)
+        .where(TeamMembership.project_id == Project.id, TeamMembership.student_id == user_id)
+        .limit(1)
+        .scalar_subquery()
+        if student
+        else null()
+    )
+    in_direct = (
+        exists().where(ChannelMember.channel_id == Channel.id, ChannelMember.user_id == user_id) if student else false()
+    )
+    role_columns = project_role_columns(Project.id, user_id, school_id, student=student, coordinator=coordinator)
+    muted = exists().where(
+        Mute.project_id == Project.id, Mute.user_id == user_id, Mute.lifted_at.is_(None), Mute.until > bindparam("now")
+    )
+    return (
+        select(Channel, Project, *role_columns, team_id, in_direct, muted)
+        .join(Project, Project.id == Channel.project_id)
+        .where(Channel.id == bindparam("channel_id", type_=Integer))
+    )
+
+
 def channel_for_user(channel_id, user: User) -> ChannelAccess:
     """The channel, checked against the user's project role, class and team membership as they are now."""
-    channel = db.session.get(Channel, channel_id) if isinstance(channel_id, int) else None
-    if channel is None:
+    # Every socket event runs this: one round trip, then channel_role's rules on its values.
+    row = None
+    if is_db_int(channel_id):
+        statement = _access_statement(user.is_student, user.is_coordinator)
+        parameters = {"channel_id": channel_id, "user_id": user.id, "school_id": user.school_id, "now": utcnow()}
+        row = db.session.execute(statement, parameters).one_or_none()
+    if row is None:
         raise NotFound(_("This chat channel does not exist."))
-    project = db.session.get(Project, channel.project_id)
-    role = channel_role(channel, project, user)
-    if role is None:
+    channel, project, teaches, learns, member_role, of_own_school, team_id, in_direct, muted = row
+    role = role_from_columns(user, teaches, learns, member_role, of_own_school)
+    facts = _TeamFacts(team_id, frozenset([channel.id]) if in_direct else frozenset())
+    if role is None or not _may_read(channel, user, role, facts):
         raise PermissionDenied(_("You are not a member of this chat channel."))
-    return ChannelAccess(channel, project, role, _may_post(channel, role))
+    return ChannelAccess(channel, project, role, _may_post(channel, role), bool(muted))
 
 
 def channels_for(project: Project, user: User) -> list[Channel]:
@@ -235,7 +277,10 @@ def message_by_client_id(channel_id: int, client_id: str) -> Message | None:
 
 
 def message_in_channel(channel: Channel, message_id) -> Message:
-    message = db.session.get(Message, message_id) if isinstance(message_id, int) else None
+    # With its author, whom every view of it names (a reply's view is built while the new
+    # message holds the channel's seq lock, and must not query then).
+    author = joinedload(Message.author).joinedload(User.school)
+    message = db.session.get(Message, message_id, options=[author]) if is_db_int(message_id) else None
     if message is None or message.channel_id != channel.id:
         raise NotFound(_("This message does not exist."))
     return message

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
 
+from app.core.db import is_db_int
 from app.core.errors import InvalidInput, NotFound, PermissionDenied
 from app.modules.chat import operations, queries
 from app.realtime import socket_event
@@ -35,7 +36,7 @@ def _seq(payload: dict, key: str, required: bool = False) -> int | None:
     value = payload.get(key)
     if value is None and not required:
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+    if not is_db_int(value, minimum=0):
         raise InvalidInput(_("This request is not understood. Please reload the page."), field=key)
     return value
 
@@ -104,7 +105,9 @@ def chat_send(payload=None):
     message, duplicate = operations.send_message(
         current_user, access, payload.get("client_id"), payload.get("body"), payload.get("reply_to")
     )
-    return {"id": message.id, "seq": message.seq, "duplicate": duplicate, "message": queries.message_view(message)}
+    # A new message has no reactions yet; the view is then built from what is in memory.
+    view = queries.message_view(message, None if duplicate else [])
+    return {"id": message.id, "seq": message.seq, "duplicate": duplicate, "message": view}
 
 
 @socket_event("chat_edit")

@@ -18,6 +18,7 @@ from app.auth.models import AccountStatus, Role, SchoolClass, User
 from app.auth.operations import check_password_strength
 from app.auth.passwords import hash_password
 from app.auth.queries import classes_of_teacher
+from app.core import signals
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
@@ -184,6 +185,9 @@ def remove_member(project: Project, member_id: int, by: User) -> ProjectMember:
     if member is None or member.project_id != project.id:
         raise NotFound(_("This person is not a member of this exchange."))
     db.session.delete(member)
+    # Their open sockets are ended after the commit: one already in a chat room (the teachers'
+    # one, for a co-teacher) would otherwise keep receiving it until it next spoke.
+    signals.access_reduced.send(member.user_id)
     record_activity(project, by.id, "member_removed", name=member.user.display_name)
     db.session.flush()
     return member

@@ -177,6 +177,9 @@ def move_student(project: Project, user: User, student_id: int, team: Team) -> T
     )
     if membership is None:
         membership = TeamMembership(project_id=project.id, student_id=student_id)
+    elif membership.team_id != team.id:
+        # Out of their old team's channel: a socket already in its room must not keep receiving it.
+        signals.access_reduced.send(student_id)
     membership.team = team
     record_activity(project, user.id, "student_moved", student=student.display_name, team=team.name)
     db.session.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import exists, false, select
 from sqlalchemy.orm import aliased
 
 from app.auth.models import ClassMembership, SchoolClass, User
@@ -98,6 +98,57 @@ def project_role(project: Project, user: User) -> ProjectRole | None:
     if member_role is not None:
         return member_role
     if user.is_coordinator and any(c.school_id == user.school_id for c in classes):
+        return ProjectRole.VISITOR
+    if user.is_admin:
+        return ProjectRole.VISITOR
+    return None
+
+
+def project_role_columns(project_id, user_id, school_id, *, student: bool, coordinator: bool) -> tuple:
+    """What project_role decides on, as SQL columns of a query that selects the project's id.
+
+    For a check on every socket event (chat), in the same round trip that loads the object
+    checked; role_from_columns() then decides as project_role does. user_id and school_id may
+    be bind parameters, so that the caller can build its statement once. Keep the two in
+    step (tests/chat/test_send_cost.py compares them over every kind of person).
+    """
+    # One level of subquery each: only that level correlates with the outer query's project.
+    of_partner_class = (ProjectClass.project_id == project_id, SchoolClass.id == ProjectClass.class_id)
+    teaches = exists().where(*of_partner_class, SchoolClass.teacher_id == user_id)
+    learns = (
+        exists().where(
+            ProjectClass.project_id == project_id,
+            ClassMembership.class_id == ProjectClass.class_id,
+            ClassMembership.student_id == user_id,
+        )
+        if student
+        else false()
+    )
+    member_role = (
+        select(ProjectMember.role)
+        .where(ProjectMember.project_id == project_id, ProjectMember.user_id == user_id)
+        .scalar_subquery()
+    )
+    of_own_school = exists().where(*of_partner_class, SchoolClass.school_id == school_id) if coordinator else false()
+    return (
+        teaches.label("teaches"),
+        learns.label("learns"),
+        member_role.label("member_role"),
+        of_own_school.label("of_own_school"),
+    )
+
+
+def role_from_columns(user: User, teaches, learns, member_role, of_own_school) -> ProjectRole | None:
+    """project_role's decision on the values of project_role_columns()."""
+    if user is None or not user.is_authenticated:
+        return None
+    if teaches:
+        return ProjectRole.TEACHER_ADMIN
+    if user.is_student:
+        return ProjectRole.STUDENT if learns else None
+    if member_role is not None:
+        return member_role
+    if user.is_coordinator and of_own_school:
         return ProjectRole.VISITOR
     if user.is_admin:
         return ProjectRole.VISITOR
