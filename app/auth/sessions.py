@@ -7,12 +7,13 @@ ends on the server, not only in the browser.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
 
 from flask import current_app, session
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from app.auth.models import User, UserSession
@@ -52,15 +53,22 @@ def end_all_sessions(user: User, keep_token: str | None = None) -> None:
             row.ended_at = utcnow()
 
 
+@functools.cache
+def _session_statement():
+    # Built once: it runs on every request and socket event, and building it cost a third
+    # as much as running it.
+    return (
+        select(UserSession)
+        .options(joinedload(UserSession.user).joinedload(User.school))
+        .where(UserSession.token_hash == bindparam("token_hash"))
+    )
+
+
 def load_session_user(token: str) -> User | None:
     """Flask-Login's user loader: the live session's user, or None when ended or idle."""
     # One query per request (and per socket event): the session row with its user and the
     # user's school (their time zone, and the country chat shows with each message they send).
-    row = db.session.scalar(
-        select(UserSession)
-        .options(joinedload(UserSession.user).joinedload(User.school))
-        .where(UserSession.token_hash == _hash_token(token))
-    )
+    row = db.session.scalar(_session_statement(), {"token_hash": _hash_token(token)})
     if row is None or row.ended_at is not None:
         return None
     now = utcnow()

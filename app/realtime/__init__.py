@@ -6,6 +6,7 @@ import functools
 import logging
 
 from flask import current_app
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -78,6 +79,23 @@ def socket_event(event_name: str):
     return decorator
 
 
+class SocketSessionInterface(SecureCookieSessionInterface):
+    """The cookie session, not decoded again for every socket event.
+
+    Flask-SocketIO puts, into each event's request context, the copy of the session it made
+    at the socket's first event (environ["saved_session"]): the cookie of a socket is the
+    one of its handshake and cannot change. Opening it again (signature check, decompress,
+    JSON) only to have it replaced cost about a tenth of a chat_send. Whether the session is
+    still valid is not decided here: the user loader checks its row on every event.
+    """
+
+    def open_session(self, app, request):
+        saved = request.environ.get("saved_session")
+        if saved is not None:
+            return saved
+        return super().open_session(app, request)
+
+
 class RealtimeState:
     """Per-app real-time state: the rate-limit buckets and the presence table."""
 
@@ -122,6 +140,8 @@ def init_realtime(app) -> None:
         engineio_logger=False,
     )
     app.extensions["crossclass_realtime"] = RealtimeState(app)
+    if type(app.session_interface) is SecureCookieSessionInterface:
+        app.session_interface = SocketSessionInterface()
     from app.realtime import revoke, sockets  # noqa: F401  (register the handlers on first import)
 
     for event_name, handler in _HANDLERS:

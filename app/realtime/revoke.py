@@ -16,11 +16,16 @@ from app.extensions import db, socketio
 from app.realtime.emit import run_after_commit
 
 
-def disconnect_user(user_id: int) -> int:
-    """Disconnects every open socket of the user, on every process; returns how many."""
+def _sids_of(user_id: int) -> list[str]:
+    """The user's open sockets, on this process and (through presence) on the others."""
     state = current_app.extensions["crossclass_realtime"]
     local = {sid for sid, owner in list(state.socket_owners.items()) if owner == user_id}
-    sids = sorted(local | set(state.presence.sids(user_id)))
+    return sorted(local | set(state.presence.sids(user_id)))
+
+
+def disconnect_user(user_id: int) -> int:
+    """Disconnects every open socket of the user, on every process; returns how many."""
+    sids = _sids_of(user_id)
     for sid in sids:
         socketio.server.disconnect(sid, namespace="/")
     return len(sids)
@@ -36,6 +41,28 @@ def disconnect_user_after_commit(user_id: int) -> None:
             disconnect_user(user_id)
 
     run_after_commit(db.session, disconnect, f"disconnect the sockets of user {user_id}")
+
+
+def leave_rooms_after_commit(user_ids, rooms) -> None:
+    """Takes the users' open sockets out of these rooms right after the commit, on every process.
+
+    Narrower than disconnecting: for rooms that the users lose while everything else they had
+    stays (their page keeps its connection). With Redis, the message queue carries the leave
+    to the process that holds the socket.
+    """
+    app = current_app._get_current_object()
+    user_ids, rooms = sorted(set(user_ids)), list(rooms)
+    if not user_ids or not rooms:
+        return
+
+    def leave() -> None:
+        with app.app_context():
+            for user_id in user_ids:
+                for sid in _sids_of(user_id):
+                    for room in rooms:
+                        socketio.server.leave_room(sid, room, namespace="/")
+
+    run_after_commit(db.session, leave, f"take {len(user_ids)} users out of {len(rooms)} rooms")
 
 
 @access_reduced.connect

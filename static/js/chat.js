@@ -45,6 +45,7 @@ if (root) {
   const lockedNote = root.querySelector("[data-chat-locked]");
   const lockButton = root.querySelector("[data-chat-lock]");
   const mayWrite = root.dataset.mayWrite === "true";
+  const readOnly = root.dataset.readOnly === "true"; // a closed exchange: no actions at all
   const reactionSet = (root.dataset.reactions || "").split(" ").filter(Boolean);
   const typingLine = root.querySelector("[data-chat-typing]");
   const presenceCount = root.querySelector("[data-chat-presence-count]");
@@ -135,7 +136,8 @@ if (root) {
       body.append(element("p", "chat-tombstone muted", message.state === "hidden" ? label("Hidden") : label("Deleted")));
     }
     if (message.state === "visible") addReactions(node, message);
-    if (message.state === "visible" && composer) addActions(node, message);
+    // Readers without a composer (a visitor, a pupil in a conversation kept for reading) may still report.
+    if (message.state === "visible" && (composer || !readOnly)) addActions(node, message);
     node.id = `message-${message.seq}`;
     placeBySeq(node, message.seq);
     if (oldestSeq === null || message.seq < oldestSeq) oldestSeq = message.seq;
@@ -150,18 +152,21 @@ if (root) {
 
   function addActions(node, message) {
     const actions = node.querySelector(".chat-actions");
-    actions.append(button(label("Reply"), () => startReply(message)));
-    if (message.author_id === userId) {
-      actions.append(" ", button(label("Edit"), () => startEdit(node, message)));
-      actions.append(
-        " ",
-        button(label("Delete"), () => {
-          if (window.confirm(label("DeleteConfirm"))) act("chat_delete", { message_id: message.id });
-        }),
-      );
+    const add = (control) => actions.append(...(actions.childNodes.length ? [" ", control] : [control]));
+    if (composer) {
+      add(button(label("Reply"), () => startReply(message)));
+      if (message.author_id === userId) {
+        add(button(label("Edit"), () => startEdit(node, message)));
+        add(
+          button(label("Delete"), () => {
+            if (window.confirm(label("DeleteConfirm"))) act("chat_delete", { message_id: message.id });
+          }),
+        );
+      }
     }
-    if (mayModerate) actions.append(" ", button(label("Hide"), () => act("chat_hide", { message_id: message.id })));
-    for (const extra of moderation.actionsFor(message)) actions.append(" ", extra); // report; teacher delete, mute
+    // Hiding needs no right to write: a teacher hides in a pupils' direct conversation too.
+    if (mayModerate) add(button(label("Hide"), () => act("chat_hide", { message_id: message.id })));
+    for (const extra of moderation.actionsFor(message, Boolean(composer))) add(extra); // report; teacher delete, mute
   }
 
   function startReply(message) {
@@ -511,6 +516,16 @@ if (root) {
 
   socket.on("chat_event", (event) => {
     if (event.channel_id === channelId) receive(event);
+  });
+  socket.on("chat_writable", (event) => {
+    // A teacher stopped direct messages: this conversation stays readable, the composer goes off.
+    if (event.channel_id !== channelId || event.writable !== false || !composer) return;
+    root.dataset.writable = "false";
+    composer.querySelectorAll("textarea, button").forEach((control) => {
+      control.disabled = true;
+    });
+    errorBox.textContent = label("NoLongerWritten");
+    errorBox.hidden = false;
   });
   socket.on("connect", join);
   socket.on("disconnect", () => {

@@ -49,7 +49,7 @@ export function setupModeration({ root, socket, emit, label, channelId, userId, 
     }
     root.dataset.muted = String(muted);
     composer?.querySelectorAll("textarea, button").forEach((control) => {
-      control.disabled = muted;
+      control.disabled = muted || root.dataset.writable === "false"; // a lifted mute does not undo that
     });
     clearTimeout(unmuteTimer);
     if (muted) {
@@ -145,17 +145,20 @@ export function setupModeration({ root, socket, emit, label, channelId, userId, 
 
   // ---- per-message buttons ---------------------------------------------------------------
 
-  function actionsFor(message) {
+  // mayWrite: false where the page has no composer; a teacher's delete counts as a write there.
+  function actionsFor(message, mayWrite = true) {
     if (message.state !== "visible" || message.author_id === userId) return [];
     if (!mayModerate) {
       return reportDialog ? [linkButton(label("Report"), () => openDialog(reportDialog, message), message.author_name)] : [];
     }
-    const remove = linkButton(label("Delete"), async () => {
-      if (!window.confirm(label("DeleteOtherConfirm").replace("{name}", message.author_name))) return;
-      const ack = await emit("chat_delete", { channel_id: channelId, message_id: message.id });
-      if (!ack.ok && status) status.textContent = ack.error.message;
-    }, message.author_name);
-    const buttons = [remove];
+    const buttons = [];
+    if (mayWrite) {
+      buttons.push(linkButton(label("Delete"), async () => {
+        if (!window.confirm(label("DeleteOtherConfirm").replace("{name}", message.author_name))) return;
+        const ack = await emit("chat_delete", { channel_id: channelId, message_id: message.id });
+        if (!ack.ok && status) status.textContent = ack.error.message;
+      }, message.author_name));
+    }
     if (muteDialog) buttons.push(linkButton(label("MuteAuthor"), () => openDialog(muteDialog, message), message.author_name));
     return buttons;
   }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import subprocess
 import sys
@@ -191,3 +192,13 @@ def test_direct_conversation_between_teammates(open_page, chat_server):
     joined(teacher)
     expect(message(teacher, "Just between us")).to_be_visible()
     expect(teacher.get_by_label("Your message")).to_have_count(0)
+    # Hiding needs no composer: a teacher can take a message out of a pupils' conversation.
+    expect(message(teacher, "Just between us").get_by_role("button", name="Hide")).to_be_visible()
+
+    # A teacher stops direct messages: the pupils' open pages switch their composer off at once.
+    teacher.goto(f"/exchanges/{names['project']}/teams")
+    teacher.get_by_role("button", name=re.compile("^Stop direct messages")).click()
+    for page in (porto, helsinki):
+        expect(page.get_by_label("Your message")).to_be_disabled(timeout=LIVE)
+        expect(page.locator("[data-chat-error]")).to_have_text("This conversation can be read but no longer written.")
+    assert_accessible(porto)

@@ -11,19 +11,22 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, Watch, assert_accessible, log_in
+from tests.browser.conftest import DEMO_PASSWORD, DESKTOP, PHONE, Watch, assert_accessible, log_in
 from tests.conftest import ROOT, ServerProcess, prepare_database
 
 pytestmark = pytest.mark.browser
 
 TEACHER = "ana.porto@demo.crossclass.eu"
+VISITOR = "parent.visitor@example.org"  # a parent who reads the exchange (role VISITOR)
 PORTO, HELSINKI = "student.porto.1", "student.helsinki.1"
 LIVE = 8_000  # ms
 
 _MAKE_PROJECT = """
 from app import create_app
-from app.auth.models import User
+from app.auth.models import AccountStatus, Role, User
+from app.auth.passwords import hash_password
 from app.extensions import db
+from app.modules.projects.models import ProjectMember, ProjectRole
 from app.modules.projects.operations import create_project
 from sqlalchemy import select
 
@@ -32,6 +35,13 @@ with app.app_context():
     porto, helsinki = (db.session.scalar(select(User).where(User.username == name)) for name in {logins!r})
     classes = [porto.memberships[0].school_class, helsinki.memberships[0].school_class]
     project = create_project(classes[0].teacher_id, classes, "Moderated kitchen")
+    visitor = User(
+        username={visitor!r}, email={visitor!r}, password_hash=hash_password({password!r}),
+        display_name="Paula Parent", role=Role.GUEST, status=AccountStatus.ACTIVE,
+    )
+    db.session.add(visitor)
+    db.session.flush()
+    db.session.add(ProjectMember(project_id=project.id, user_id=visitor.id, role=ProjectRole.VISITOR))
     db.session.commit()
     print(project.id)
 """
@@ -43,7 +53,7 @@ def moderation_server(tmp_path_factory):
     prepare_database(url)
     environ = {"DATABASE_URL": url, "SECRET_KEY": "x" * 40, "PATH": "/usr/bin:/bin"}
     made = subprocess.run(
-        [sys.executable, "-c", _MAKE_PROJECT.format(logins=(PORTO, HELSINKI))],
+        [sys.executable, "-c", _MAKE_PROJECT.format(logins=(PORTO, HELSINKI), visitor=VISITOR, password=DEMO_PASSWORD)],
         cwd=ROOT,
         env=environ,
         check=True,
@@ -155,3 +165,22 @@ def test_report_hide_from_the_queue_and_mute(open_page, moderation_server):
     assert log.status == 200
     expect(teacher.locator("[data-log-action]")).to_have_count(5)  # report, acted, hide, mute, unmute
     assert_accessible(teacher)
+
+
+def test_a_visitor_without_a_composer_can_report(open_page):
+    helsinki = open_page(HELSINKI)
+    visitor = open_page(VISITOR)
+    expect(visitor.get_by_label("Your message")).to_have_count(0)  # a visitor reads only
+
+    say(helsinki, "Come and see our kitchen at 5")
+    seen = message(visitor, "Come and see our kitchen at 5")
+    expect(seen).to_be_visible(timeout=LIVE)
+    expect(seen.get_by_role("button", name="Reply")).to_have_count(0)
+    seen.get_by_role("button", name=re.compile("^Report")).click()
+    dialog = visitor.get_by_role("dialog", name="Report this message")
+    expect(dialog).to_be_visible()
+    assert_accessible(visitor)
+    dialog.get_by_label("Shares personal data").check()
+    dialog.get_by_role("button", name="Send report").click()
+    expect(dialog).to_be_hidden()
+    expect(visitor.locator("[data-chat-status]")).to_contain_text("teachers of this exchange will look", timeout=LIVE)

@@ -143,3 +143,21 @@ def test_a_pupil_moved_to_another_team_can_no_longer_write(exchange, browsers, m
     membership.team = other
     db.session.flush()
     assert send(browsers.connect_as(exchange.ana), channel_id, "still there?")["error"]["code"] == "channel_read_only"
+
+
+def test_switching_off_tells_the_open_direct_pages_at_once(exchange, browsers, make):
+    carla, dora = make.student(exchange.class_pt, display_name="Carla"), make.student(exchange.class_de)
+    team = team_of(exchange, exchange.ana, exchange.ben)
+    team_of(exchange, carla, dora)
+    ours = direct_channel_id(open_direct(browsers.http(exchange.ana), exchange, exchange.ben))
+    theirs = direct_channel_id(open_direct(browsers.http(carla), exchange, dora))
+    ana, ben, carla_socket = (browsers.connect_as(p) for p in (exchange.ana, exchange.ben, carla))
+    assert join(ana, ours)["ok"] and join(ben, ours)["ok"] and join(carla_socket, theirs)["ok"]
+
+    teams_page = f"/exchanges/{exchange.project.id}/teams"
+    toggle = f"{teams_page}/{team.id}/direct-messages"
+    assert post_form(browsers.http(exchange.teacher), toggle, {"allow": "off"}, page=teams_page).status_code == 302
+
+    for sock in (ana, ben):
+        assert sock.events("chat_writable") == [{"channel_id": ours, "writable": False}]
+    assert carla_socket.events("chat_writable") == []  # another team's conversation goes on

@@ -56,3 +56,29 @@ def test_a_removed_co_teacher_stops_receiving_the_teachers_channel(exchange, mak
     assert teacher.is_connected()
     assert send(teacher, exchange.teachers_channel.id, "about a pupil")["ok"]
     assert chat_events_queued(helper_socket) == []
+
+
+def test_new_teams_take_the_pupils_out_of_their_old_team_channels(exchange, make, browsers):
+    carla = make.student(exchange.class_pt, display_name="Carla")
+    channels = form_teams(exchange, [exchange.ana, exchange.ben], [carla])
+    old = channels[exchange.project.teams[0].id]
+    ana, ben = browsers.connect_as(exchange.ana), browsers.connect_as(exchange.ben)
+    assert join(ana, old.id)["ok"] and join(ben, old.id)["ok"]
+    message = send(ana, old.id, "our old plans")
+    teacher = browsers.connect_as(exchange.teacher)
+    assert join(teacher, old.id)["ok"]
+    chat_events_queued(ana), ana.events("chat_event"), ben.events("chat_event"), teacher.events("chat_event")
+
+    teams_page = f"/exchanges/{exchange.project.id}/teams"
+    generated = post_form(
+        browsers.http(exchange.teacher), f"{teams_page}/generate", {"team_size": "2"}, page=teams_page
+    )
+    assert generated.status_code == 302
+
+    hidden = teacher.emit("chat_hide", {"channel_id": old.id, "message_id": message["id"]}, callback=True)
+    assert hidden["ok"]
+    assert [e["kind"] for e in teacher.events("chat_event")] == ["hide"]  # teachers still read the history
+    # The pupils keep their connection, but the old team's room no longer reaches them.
+    assert ana.is_connected() and ben.is_connected()
+    assert ana.events("chat_event") == [] and ben.events("chat_event") == []
+    assert send(ana, exchange.channel.id, "still here")["ok"]

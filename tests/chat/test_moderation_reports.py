@@ -232,3 +232,37 @@ def test_a_coordinator_of_another_school_let_in_as_a_visitor_does_not_read_the_l
 def test_a_log_page_past_any_number_is_not_found(exchange, browsers):
     http = browsers.http(exchange.teacher)
     assert http.get(f"/exchanges/{exchange.project.id}/moderation/log?page={10**20}").status_code == 404
+
+
+def test_hiding_from_the_chat_page_closes_the_open_reports(exchange, browsers, make):
+    ben = browsers.connect_as(exchange.ben)
+    unkind = send(ben, exchange.channel.id, "a really unkind line")
+    carla = make.student(exchange.class_pt, display_name="Carla")
+    report(browsers.connect_as(exchange.ana), exchange.channel.id, unkind["id"], "bullying")
+    report(browsers.connect_as(carla), exchange.channel.id, unkind["id"], "inappropriate")
+    colleague = browsers.connect_as(exchange.partner_teacher)
+    colleague.events("chat_report_count")
+
+    teacher = browsers.connect_as(exchange.teacher)
+    hidden = teacher.emit("chat_hide", {"channel_id": exchange.channel.id, "message_id": unkind["id"]}, callback=True)
+    assert hidden["ok"]
+
+    reports = list(db.session.scalars(select(MessageReport).where(MessageReport.message_id == unkind["id"])))
+    assert {r.status for r in reports} == {ReportStatus.ACTED}
+    assert {r.handled_by_id for r in reports} == {exchange.teacher.id}
+    assert all(r.handled_at is not None for r in reports)
+    acted = db.session.scalar(select(ModerationAction).where(ModerationAction.action == "report_acted"))
+    assert acted.actor_id == exchange.teacher.id and acted.message_id == unkind["id"]
+    assert acted.details == {"reports": 2, "outcome": "hide"}
+    assert colleague.events("chat_report_count")[-1]["open_reports"] == 0  # the badges go down, live
+    assert "No open reports" in browsers.http(exchange.partner_teacher).get(queue_url(exchange)).get_data(as_text=True)
+
+    # Hiding a message nobody reported closes nothing and logs no report step.
+    quiet = send(ben, exchange.channel.id, "an unreported line")
+    teacher.emit("chat_hide", {"channel_id": exchange.channel.id, "message_id": quiet["id"]}, callback=True)
+    assert (
+        db.session.scalar(
+            select(db.func.count()).select_from(ModerationAction).where(ModerationAction.action == "report_acted")
+        )
+        == 1
+    )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 
 from app.extensions import db
+from app.modules.chat import operations
 from app.modules.chat.models import ChannelEvent, EventKind, Reaction
 from app.modules.projects.models import ProjectMember, ProjectRole, ProjectStatus
 from tests.chat.conftest import join, send
@@ -103,3 +104,49 @@ def test_removed_messages_take_no_reactions_and_show_none(exchange, browsers):
     ]
     assert react(ben, exchange.channel.id, message["id"], "😮")["error"]["code"] == "message_removed"
     assert join(ben, exchange.channel.id)["messages"][0]["reactions"] == []
+
+
+def _changed_by_another_tab_meanwhile(monkeypatch, change):
+    """Runs `change` right after the request's first look at the reaction: as if the same change
+    from another tab had committed between that look and this request's seq lock. One
+    connection stands for two here, so it shows what the request does with a row its first
+    look missed, not the locking between two real transactions."""
+    reaction_of = operations._reaction_of
+    looks = []
+
+    def look_then_change(*args):
+        found = reaction_of(*args)
+        if not looks:
+            change()
+        looks.append(found)
+        return found
+
+    monkeypatch.setattr(operations, "_reaction_of", look_then_change)
+
+
+def test_the_same_reaction_from_two_tabs_at_once_is_one_change(exchange, browsers, monkeypatch):
+    ana, ben = browsers.connect_as(exchange.ana), browsers.connect_as(exchange.ben)
+    join(ana, exchange.channel.id)
+    message = send(ana, exchange.channel.id, "Bom dia!")
+    ana.events("chat_event")
+    row = {"message_id": message["id"], "user_id": exchange.ben.id, "emoji": "👍"}
+    _changed_by_another_tab_meanwhile(monkeypatch, lambda: db.session.execute(insert(Reaction).values(**row)))
+
+    ack = react(ben, exchange.channel.id, message["id"], "👍", on=True)
+    assert ack["ok"] and ack["seq"] is None  # nothing changed here: the other tab's change stands
+    assert ack["reactions"] == [{"emoji": "👍", "user_ids": [exchange.ben.id]}]
+    assert ana.events("chat_event") == []
+    monkeypatch.undo()
+    # The seq taken for nothing was given back: the next change follows on without a gap.
+    assert react(ben, exchange.channel.id, message["id"], "🎉")["seq"] == 2
+
+
+def test_taking_off_a_reaction_another_tab_just_took_off_is_no_change(exchange, browsers, monkeypatch):
+    ben = browsers.connect_as(exchange.ben)
+    message = send(browsers.connect_as(exchange.ana), exchange.channel.id, "Olá")
+    assert react(ben, exchange.channel.id, message["id"], "❤️")["seq"] == 2
+    gone = delete(Reaction).where(Reaction.message_id == message["id"], Reaction.user_id == exchange.ben.id)
+    _changed_by_another_tab_meanwhile(monkeypatch, lambda: db.session.execute(gone))
+
+    ack = react(ben, exchange.channel.id, message["id"], "❤️", on=False)
+    assert ack["ok"] and ack["seq"] is None and ack["reactions"] == []

@@ -147,3 +147,65 @@ def test_a_reply_costs_one_statement_more_and_none_under_the_channels_lock(excha
     assert len(statements) <= SEND_STATEMENT_LIMIT + 1, "\n".join(statements)
     after_seq = next(n for n, s in enumerate(statements) if s.startswith("UPDATE channel"))
     assert [s.split()[0] for s in statements[after_seq:]] == ["UPDATE", "INSERT", "INSERT", "RELEASE", "RELEASE"]
+
+
+def test_a_sends_ack_and_live_event_show_the_message_as_replay_and_history_do(exchange, browsers):
+    """The send path builds its view from the values it wrote, without loading the row:
+    that view must be the one every other path builds from the row."""
+    from sqlalchemy import text
+
+    from app.modules.chat import operations, queries
+    from app.modules.chat.models import Channel
+
+    ana, ben = browsers.connect_as(exchange.ana), browsers.connect_as(exchange.ben)
+    assert join(ana, exchange.channel.id)["ok"] and join(ben, exchange.channel.id)["ok"]
+    original = send(ben, exchange.channel.id, "Who cooks on **Friday**? " + "x" * 100)
+    ben.get_received()
+    acks = [
+        send(ana, exchange.channel.id, "We do! <script>alert(1)</script> https://example.eu", reply_to=original["id"]),
+        send(ana, exchange.channel.id, "Plain"),
+    ]
+    live = [e["args"][0] for e in ben.get_received() if e["name"] == "chat_event"]
+    replay = ben.emit("chat_events", {"channel_id": exchange.channel.id, "after_seq": original["seq"]}, callback=True)
+    history = ben.emit("chat_history", {"channel_id": exchange.channel.id, "before_seq": 10**6}, callback=True)
+    for ack in acks:
+        assert ack["ok"] and ack["duplicate"] is False
+        [event] = [e for e in live if e["seq"] == ack["seq"]]
+        [replayed] = [e for e in replay["events"] if e["seq"] == ack["seq"]]
+        [shown] = [m for m in history["messages"] if m["id"] == ack["id"]]
+        assert (
+            event
+            == replayed
+            == {"channel_id": exchange.channel.id, "seq": ack["seq"], "kind": "message"} | {"message": ack["message"]}
+        )
+        assert shown == ack["message"]
+        assert ack["message"]["reply_to"] == (
+            None
+            if ack is acks[1]
+            else {"id": original["id"], "author_name": "Ben", "excerpt": shown["reply_to"]["excerpt"]}
+        )
+    assert acks[0]["message"]["reply_to"]["excerpt"].endswith("…")
+    # The event row is stored as the ORM stores one without a payload (a lock's, here).
+    access = queries.channel_for_user(exchange.channel.id, exchange.teacher)
+    operations.set_channel_lock(exchange.teacher, access, True)
+    db.session.flush()
+    payloads = db.session.execute(
+        text("SELECT kind, payload FROM channel_event WHERE channel_id = :c AND kind IN ('message', 'lock')"),
+        {"c": exchange.channel.id},
+    ).all()
+    assert {kind for kind, _ in payloads} == {"message", "lock"}
+    assert len({payload for _, payload in payloads}) == 1
+    assert db.session.get(Channel, exchange.channel.id).is_locked
+
+
+def test_send_message_still_returns_the_row(exchange):
+    """Callers other than chat_send (search, tests) get the Message row, new or duplicate."""
+    from app.modules.chat import operations, queries
+    from app.modules.chat.models import Message
+
+    access = queries.channel_for_user(exchange.channel.id, exchange.ana)
+    client_id = new_client_id()
+    message, duplicate = operations.send_message(exchange.ana, access, client_id, "Olá")
+    assert isinstance(message, Message) and duplicate is False and message.body_html == "<p>Olá</p>"
+    again, duplicate = operations.send_message(exchange.ana, access, client_id, "Olá")
+    assert again is message and duplicate is True

@@ -8,8 +8,10 @@ from datetime import timedelta
 from html import unescape
 
 from app.auth.models import Role, User
+from app.auth.queries import classes_of_teacher
 from app.core.db import utcnow
 from app.extensions import db
+from app.modules.projects import invites
 from app.modules.projects.invites import MAX_USES, accept_invite, create_invite
 from app.modules.projects.models import InviteKind, ProjectClass, ProjectInvite, ProjectMember, ProjectRole
 from app.modules.projects.queries import project_role
@@ -213,3 +215,57 @@ def test_a_teacher_starts_an_exchange_with_a_known_partner(app, make):
 
     pupil = client_for(app, make.student(porto))
     assert pupil.get("/exchanges/new").status_code == 403
+
+
+# Two requests at once (a double click, two tabs): the second one's check can run before the
+# first one's row is committed. These tests make the check miss a row that is already there,
+# which is what the second request then meets; they show the insert's unique key answered
+# with the same clear page as the check, not the timing of two real transactions.
+
+
+def test_joining_twice_at_once_gives_the_already_member_page(app, make, exchange, monkeypatch):
+    new = create_invite(exchange.project, exchange.porto.teacher, InviteKind.TEACHER, "", 14, 5)
+    colleague = make.teacher(exchange.porto.school)
+    db.session.add(ProjectMember(project_id=exchange.project.id, user_id=colleague.id, role=ProjectRole.TEACHER))
+    db.session.flush()
+    monkeypatch.setattr(invites, "_already_member", lambda project, user: False)
+
+    link = f"/join/{new.token}"
+    response = post_form(client_for(app, colleague), link, {}, page=link)
+    assert response.status_code == 409
+    assert "You already belong to this exchange." in text_of(response)
+    db.session.refresh(new.invite)
+    assert new.invite.uses == 0
+    assert count(ProjectMember, ProjectMember.project_id == exchange.project.id) == 1
+
+
+def test_making_the_same_guest_account_twice_at_once_says_log_in(app, make, exchange, monkeypatch):
+    new = create_invite(exchange.project, exchange.porto.teacher, InviteKind.VISITOR, "parents", 14, 30)
+    taken = make.teacher(email="parent@example.org")
+    db.session.flush()
+    monkeypatch.setattr(invites, "_account_exists", lambda email: False)
+
+    link = f"/join/{new.token}"
+    fields = {"display_name": "Parent", "email": taken.email, "password": PASSWORD, "confirm": PASSWORD}
+    response = post_form(_anonymous(app), link, fields, page=link)
+    assert response.status_code == 409
+    assert "There is already an account with this e-mail." in text_of(response)
+    db.session.refresh(new.invite)
+    assert new.invite.uses == 0
+
+
+def test_bringing_the_same_class_in_twice_at_once_says_it_is_in(app, make, exchange, monkeypatch):
+    new = create_invite(exchange.project, exchange.porto.teacher, InviteKind.PARTNER_CLASS, "", 14, 2)
+    nuremberg = class_in(make, "DE", name="Bäckerei 1")
+    db.session.add(ProjectClass(project_id=exchange.project.id, class_id=nuremberg.id))
+    db.session.flush()
+    # The check (and the form's choices) still offer the class, as before the other request's commit.
+    monkeypatch.setattr(invites, "classes_that_may_join", lambda invite, user: classes_of_teacher(user))
+
+    link = f"/join/{new.token}"
+    response = post_form(client_for(app, nuremberg.teacher), link, {"class_id": str(nuremberg.id)}, page=link)
+    assert response.status_code == 409
+    assert "This class is already in this exchange." in text_of(response)
+    db.session.refresh(new.invite)
+    assert new.invite.uses == 0
+    assert count(ProjectClass, ProjectClass.project_id == exchange.project.id) == 3

@@ -153,6 +153,26 @@ def test_logout_makes_the_next_event_unauthorized(browsers, make):
     assert _refused(browsers.socket(http)) == "unauthorized"
 
 
+def test_socket_events_do_not_decode_the_cookie_again_yet_see_a_logout_at_once(browsers, make, monkeypatch):
+    """The cookie is opened once per socket (its handshake's); the session row behind it is
+    still checked on every event."""
+    from flask.sessions import SecureCookieSessionInterface
+
+    teacher = make.teacher()
+    http = browsers.http(teacher)
+    sock = browsers.socket(http)
+    assert sock.emit("presence_sync", {}, callback=True)["ok"] is True
+    opened = []
+    original = SecureCookieSessionInterface.open_session
+    monkeypatch.setattr(SecureCookieSessionInterface, "open_session", lambda *args: opened.append(1) or original(*args))
+    for _ in range(3):
+        assert sock.emit("presence_sync", {}, callback=True)["ok"] is True
+    assert opened == []
+    post_form(http, "/logout", {}, page="/dashboard")
+    assert opened  # HTTP requests still open the cookie
+    assert _code(sock.emit("presence_sync", {}, callback=True)) == "unauthorized"
+
+
 def test_disabled_account_makes_the_next_event_unauthorized(browsers, make):
     teacher = make.teacher()
     sock = browsers.connect_as(teacher)

@@ -214,6 +214,31 @@ def close_reports(teacher: User, project: Project, message: Message, status: Rep
     return closed
 
 
+def close_reports_acted_on(teacher: User, project: Project, message: Message, outcome: str) -> int:
+    """Closes the message's open reports as acted on when a teacher dealt with it outside the
+    queue (hid it from the chat page): the queue must not keep asking about a message that is
+    gone. Logged and counted like the queue's own action; returns how many were open."""
+    closed = db.session.execute(
+        update(MessageReport)
+        .where(MessageReport.message_id == message.id, MessageReport.status == ReportStatus.OPEN)
+        .values(status=ReportStatus.ACTED, handled_by_id=teacher.id, handled_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if closed:
+        log_action(
+            project.id,
+            teacher.id,
+            "report_acted",
+            channel_id=message.channel_id,
+            message_id=message.id,
+            target_user_id=message.author_id,
+            reports=closed,
+            outcome=outcome,
+        )
+        _send_report_count(project)
+    return closed
+
+
 def _tell_teachers(project: Project, message: Message, first: bool) -> None:
     if first:  # one nudge per reported message, however many readers report it
         link = url_for("chat.moderation", project_id=project.id)

@@ -417,6 +417,43 @@ def message_view(message: Message, reactions: list[dict] | None = None) -> dict:
     }
 
 
+def new_message_view(
+    message_id: int,
+    channel_id: int,
+    seq: int,
+    client_id: str,
+    author: User,
+    body_source: str,
+    body_html: str,
+    created_at,
+    reply_to: Message | None,
+) -> dict:
+    """message_view of a message just written, from the values at hand (no row loaded):
+    visible, not edited, no reactions yet. Kept equal to message_view by the tests."""
+    return {
+        "id": message_id,
+        "channel_id": channel_id,
+        "seq": seq,
+        "client_id": client_id,
+        "author_id": author.id,
+        "author_name": author.display_name,
+        "author_country": author.school.country if author.school else None,
+        "state": "visible",
+        "body_html": body_html,
+        "body_source": body_source,
+        "is_edited": False,
+        "created_at": created_at.isoformat(),
+        "reactions": [],
+        "reply_to": None
+        if reply_to is None
+        else {
+            "id": reply_to.id,
+            "author_name": reply_to.author.display_name,
+            "excerpt": None if reply_to.is_removed else _excerpt(reply_to.body_source),
+        },
+    }
+
+
 def event_views(events: Iterable[ChannelEvent]) -> list[dict]:
     events = list(events)
     reactions = reactions_of({e.message_id for e in events if e.message is not None and not e.message.is_removed})

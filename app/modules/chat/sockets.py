@@ -102,12 +102,10 @@ def chat_history(payload=None):
 def chat_send(payload=None):
     payload = _payload(payload)
     access = _channel(payload)
-    message, duplicate = operations.send_message(
+    sent = operations.post_message(
         current_user, access, payload.get("client_id"), payload.get("body"), payload.get("reply_to")
     )
-    # A new message has no reactions yet; the view is then built from what is in memory.
-    view = queries.message_view(message, None if duplicate else [])
-    return {"id": message.id, "seq": message.seq, "duplicate": duplicate, "message": view}
+    return {"id": sent.id, "seq": sent.seq, "duplicate": sent.duplicate, "message": sent.view}
 
 
 @socket_event("chat_edit")

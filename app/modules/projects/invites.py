@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import AccountStatus, Role, SchoolClass, User
 from app.auth.operations import check_password_strength
@@ -158,13 +159,8 @@ def create_guest_and_accept(invite: ProjectInvite, display_name: str, email: str
         raise InvalidInput(_("Enter a valid e-mail address."), field="email")
     check_password_strength(password, email)
     password_hash = hash_password(password)
-    if db.session.scalar(select(User.id).where((User.email == email) | (User.username == email))):
-        # Not an enumeration leak worth hiding here: the link itself is the secret, and the
-        # person needs to know to log in instead.
-        raise Conflict(
-            _("There is already an account with this e-mail. Log in with it to accept the invitation."),
-            code="account_exists",
-        )
+    if _account_exists(email):
+        _refuse_account_exists()
     guest = User(
         username=email,
         email=email,
@@ -173,10 +169,28 @@ def create_guest_and_accept(invite: ProjectInvite, display_name: str, email: str
         role=Role.GUEST,
         status=AccountStatus.ACTIVE,
     )
-    db.session.add(guest)
-    db.session.flush()
+    try:
+        # The same form sent twice at once (a double click): the unique e-mail decides.
+        with db.session.begin_nested():
+            db.session.add(guest)
+            db.session.flush()
+    except IntegrityError:
+        _refuse_account_exists()
     accept_invite(invite, guest)
     return guest
+
+
+def _account_exists(email: str) -> bool:
+    return db.session.scalar(select(User.id).where((User.email == email) | (User.username == email))) is not None
+
+
+def _refuse_account_exists():
+    # Not an enumeration leak worth hiding here: the link itself is the secret, and the
+    # person needs to know to log in instead.
+    raise Conflict(
+        _("There is already an account with this e-mail. Log in with it to accept the invitation."),
+        code="account_exists",
+    )
 
 
 def remove_member(project: Project, member_id: int, by: User) -> ProjectMember:
@@ -203,7 +217,14 @@ def _add_partner_class(invite: ProjectInvite, user: User, class_id: int | None) 
         raise Conflict(
             _("An exchange has at most %(count)d partner classes.", count=MAX_PARTNER_CLASSES), code="too_many"
         )
-    invite.project.classes.append(ProjectClass(class_id=school_class.id))
+    try:
+        # The same class brought in twice at once (a double click, two teachers of the class).
+        with db.session.begin_nested():
+            db.session.add(ProjectClass(project_id=invite.project_id, class_id=school_class.id))
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(_("This class is already in this exchange."), code="class_already_in") from None
+    db.session.expire(invite.project, ["classes"])
 
 
 def _add_member(invite: ProjectInvite, user: User) -> ProjectRole:
@@ -213,14 +234,27 @@ def _add_member(invite: ProjectInvite, user: User) -> ProjectRole:
         raise PermissionDenied(_("Pupils belong to an exchange through their class, not through a link."))
     if invite.kind == InviteKind.TEACHER and (not user.is_teacher or user.is_pending):
         raise PermissionDenied(_("Only a validated teacher can join as a teacher."))
-    current = queries.project_role(project, user)
+    if _already_member(project, user):
+        _refuse_already_member()
+    try:
+        # The same link used twice at once (a double click): the unique key decides.
+        with db.session.begin_nested():
+            db.session.add(ProjectMember(project_id=project.id, user_id=user.id, role=role))
+            db.session.flush()
+    except IntegrityError:
+        _refuse_already_member()
+    return role
+
+
+def _already_member(project: Project, user: User) -> bool:
     has_row = db.session.scalar(
         select(ProjectMember.id).where(ProjectMember.project_id == project.id, ProjectMember.user_id == user.id)
     )
-    if current == ProjectRole.TEACHER_ADMIN or has_row:
-        raise Conflict(_("You already belong to this exchange."), code="already_member")
-    db.session.add(ProjectMember(project_id=project.id, user_id=user.id, role=role))
-    return role
+    return queries.project_role(project, user) == ProjectRole.TEACHER_ADMIN or has_row is not None
+
+
+def _refuse_already_member():
+    raise Conflict(_("You already belong to this exchange."), code="already_member")
 
 
 def _use(invite: ProjectInvite) -> None:
