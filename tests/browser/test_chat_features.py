@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import re
-import secrets
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, Watch, assert_accessible, log_in, screenshot
-from tests.conftest import ROOT, ServerProcess, prepare_database
+from tests.browser.chat_support import LIVE, chat_pages, joined, message, say, start_chat_server
+from tests.browser.conftest import PHONE, assert_accessible, screenshot
 
 pytestmark = pytest.mark.browser
 
 TEACHER = "ana.porto@demo.crossclass.eu"
 PORTO, HELSINKI = "student.porto.1", "student.helsinki.1"
-LIVE = 8_000  # ms
 
 _MAKE_PROJECT = """
 import json
@@ -47,56 +42,15 @@ with app.app_context():
 
 @pytest.fixture(scope="module")
 def chat_server(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('chat-features') / 'chat.db'}"
-    prepare_database(url)
-    environ = {"DATABASE_URL": url, "SECRET_KEY": "x" * 40, "PATH": "/usr/bin:/bin"}
-    made = subprocess.run(
-        [sys.executable, "-c", _MAKE_PROJECT.format(logins=(PORTO, HELSINKI))],
-        cwd=ROOT,
-        env=environ,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    server = ServerProcess(url, SECRET_KEY=secrets.token_hex(32)).start()
-    server.facts = json.loads(made.stdout.strip().splitlines()[-1])
+    server = start_chat_server(tmp_path_factory, "chat-features", _MAKE_PROJECT.format(logins=(PORTO, HELSINKI)))
     yield server
     server.stop()
 
 
 @pytest.fixture
 def open_page(browser, chat_server):
-    contexts = []
-
-    def open_as(login: str, viewport=DESKTOP, path: str | None = None):
-        context = browser.new_context(base_url=chat_server.url, viewport=viewport, locale="en-GB")
-        context.set_default_timeout(10_000)
-        context.watch = Watch(origin=chat_server.url)
-        context.on("page", context.watch.attach)
-        contexts.append(context)
-        page = context.new_page()
-        log_in(page, login)
-        page.goto(path or f"/exchanges/{chat_server.facts['project']}/chat")
-        joined(page)
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.watch.assert_clean()
-        context.close()
-
-
-def joined(page):
-    expect(page.locator("[data-chat]")).to_have_attribute("data-joined", "true", timeout=LIVE)
-
-
-def message(page, text: str):
-    return page.locator(".chat-message", has_text=text)
-
-
-def say(page, text: str) -> None:
-    page.get_by_label("Your message").fill(text)
-    page.get_by_label("Your message").press("Enter")
+    with chat_pages(browser, chat_server) as open_as:
+        yield open_as
 
 
 def test_presence_typing_and_reactions_live(open_page, chat_server):

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
-import subprocess
-import sys
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, Watch, assert_accessible, log_in
-from tests.conftest import ROOT, ServerProcess, prepare_database
+from tests.browser.chat_support import LIVE, chat_pages, message, say, start_chat_server
+from tests.browser.conftest import PHONE, assert_accessible
 
 pytestmark = pytest.mark.browser
 
 TEACHER = "ana.porto@demo.crossclass.eu"
 PORTO, HELSINKI = "student.porto.1", "student.helsinki.1"
-LIVE = 8_000  # ms
 
 _MAKE_PROJECT = """
 from app import create_app
@@ -37,54 +32,16 @@ with app.app_context():
 
 @pytest.fixture(scope="module")
 def chat_server(tmp_path_factory):
-    """A server of its own (the shared live server's data stays as other tests expect it),
-    seeded with the demo data and one exchange between Porto and Helsinki."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('chat') / 'chat.db'}"
-    prepare_database(url)
-    environ = {"DATABASE_URL": url, "SECRET_KEY": "x" * 40, "PATH": "/usr/bin:/bin"}
-    made = subprocess.run(
-        [sys.executable, "-c", _MAKE_PROJECT.format(logins=(PORTO, HELSINKI))],
-        cwd=ROOT,
-        env=environ,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    server = ServerProcess(url, SECRET_KEY=secrets.token_hex(32)).start()
-    server.project_id = int(made.stdout.strip().splitlines()[-1])
+    """Seeded with the demo data and one exchange between Porto and Helsinki."""
+    server = start_chat_server(tmp_path_factory, "chat", _MAKE_PROJECT.format(logins=(PORTO, HELSINKI)))
     yield server
     server.stop()
 
 
 @pytest.fixture
 def open_page(browser, chat_server):
-    contexts = []
-
-    def open_as(login: str, viewport=DESKTOP):
-        context = browser.new_context(base_url=chat_server.url, viewport=viewport, locale="en-GB")
-        context.set_default_timeout(10_000)
-        context.watch = Watch(origin=chat_server.url)
-        context.on("page", context.watch.attach)
-        contexts.append(context)
-        page = context.new_page()
-        log_in(page, login)
-        page.goto(f"/exchanges/{chat_server.project_id}/chat")
-        expect(page.locator("[data-chat]")).to_have_attribute("data-joined", "true", timeout=LIVE)
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.watch.assert_clean()
-        context.close()
-
-
-def message(page, text: str):
-    return page.locator(".chat-message", has_text=text)
-
-
-def say(page, text: str) -> None:
-    page.get_by_label("Your message").fill(text)
-    page.get_by_label("Your message").press("Enter")
+    with chat_pages(browser, chat_server) as open_as:
+        yield open_as
 
 
 def test_two_students_chat_live_and_a_teacher_hides_a_message(open_page):

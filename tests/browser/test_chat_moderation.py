@@ -4,22 +4,18 @@ the pupil sees the tombstone; a teacher mutes a pupil and their composer switche
 from __future__ import annotations
 
 import re
-import secrets
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DEMO_PASSWORD, DESKTOP, PHONE, Watch, assert_accessible, log_in
-from tests.conftest import ROOT, ServerProcess, prepare_database
+from tests.browser.chat_support import LIVE, chat_pages, message, say, start_chat_server
+from tests.browser.conftest import DEMO_PASSWORD, PHONE, assert_accessible
 
 pytestmark = pytest.mark.browser
 
 TEACHER = "ana.porto@demo.crossclass.eu"
 VISITOR = "parent.visitor@example.org"  # a parent who reads the exchange (role VISITOR)
 PORTO, HELSINKI = "student.porto.1", "student.helsinki.1"
-LIVE = 8_000  # ms
 
 _MAKE_PROJECT = """
 from app import create_app
@@ -49,52 +45,16 @@ with app.app_context():
 
 @pytest.fixture(scope="module")
 def moderation_server(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('moderation') / 'moderation.db'}"
-    prepare_database(url)
-    environ = {"DATABASE_URL": url, "SECRET_KEY": "x" * 40, "PATH": "/usr/bin:/bin"}
-    made = subprocess.run(
-        [sys.executable, "-c", _MAKE_PROJECT.format(logins=(PORTO, HELSINKI), visitor=VISITOR, password=DEMO_PASSWORD)],
-        cwd=ROOT,
-        env=environ,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    server = ServerProcess(url, SECRET_KEY=secrets.token_hex(32)).start()
-    server.project_id = int(made.stdout.strip().splitlines()[-1])
+    script = _MAKE_PROJECT.format(logins=(PORTO, HELSINKI), visitor=VISITOR, password=DEMO_PASSWORD)
+    server = start_chat_server(tmp_path_factory, "moderation", script)
     yield server
     server.stop()
 
 
 @pytest.fixture
 def open_page(browser, moderation_server):
-    contexts = []
-
-    def open_as(login: str, viewport=DESKTOP):
-        context = browser.new_context(base_url=moderation_server.url, viewport=viewport, locale="en-GB")
-        context.set_default_timeout(10_000)
-        context.watch = Watch(origin=moderation_server.url)
-        context.on("page", context.watch.attach)
-        contexts.append(context)
-        page = context.new_page()
-        log_in(page, login)
-        page.goto(f"/exchanges/{moderation_server.project_id}/chat")
-        expect(page.locator("[data-chat]")).to_have_attribute("data-joined", "true", timeout=LIVE)
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.watch.assert_clean()
-        context.close()
-
-
-def message(page, text: str):
-    return page.locator(".chat-message", has_text=text)
-
-
-def say(page, text: str) -> None:
-    page.get_by_label("Your message").fill(text)
-    page.get_by_label("Your message").press("Enter")
+    with chat_pages(browser, moderation_server) as open_as:
+        yield open_as
 
 
 def test_report_hide_from_the_queue_and_mute(open_page, moderation_server):
