@@ -24,3 +24,8 @@ direct_messages_changed = _signals.signal("direct-messages-changed")
 # Receivers act after the commit: realtime ends their open sockets then
 # (app/realtime/revoke.py), so no room keeps broadcasting to them.
 access_reduced = _signals.signal("access-reduced")
+# sender: the user id of a socket that has just disconnected; sid: that socket; rooms: the rooms
+# it was in (taken before it leaves them); open_sockets: how many the user still has open on every
+# process (presence registry), 0 when they have just gone offline. Sent from the realtime
+# disconnect handler (app/realtime/sockets.py), outside any transaction.
+socket_left = _signals.signal("socket-left")

@@ -9,6 +9,7 @@ from flask_socketio import join_room
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
 from app.auth import queries
+from app.core.signals import socket_left
 from app.extensions import socketio
 from app.realtime import may_use_realtime, on_socket, socket_event
 from app.realtime.rooms import class_presence_room, user_room
@@ -56,8 +57,16 @@ def on_disconnect(reason=None):
     user_id = state.socket_owners.pop(request.sid, None)
     if user_id is None:
         return
-    if state.presence.remove(user_id, request.sid) == 0 and queries.is_student(user_id):
+    # python-socketio takes the sid out of its rooms only after this handler returns.
+    rooms = socketio.server.rooms(request.sid, namespace=request.namespace or "/")
+    open_sockets = state.presence.remove(user_id, request.sid)
+    if open_sockets == 0 and queries.is_student(user_id):
         _announce_presence(user_id, online=False)
+    try:
+        socket_left.send(user_id, sid=request.sid, rooms=rooms, open_sockets=open_sockets)
+    except Exception:
+        # A receiver's failure (a broadcast that could not go out) must not break the disconnect.
+        current_app.logger.exception("socket_left receivers failed for user %s", user_id)
 
 
 def _announce_presence(student_id: int, online: bool) -> None:

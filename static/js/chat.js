@@ -513,6 +513,11 @@ if (root) {
     online.set(person.user_id, person.name);
     showPresence();
   });
+  socket.on("chat_offline", (person) => {
+    // Their last socket closed (on any process): off the list now, not at the next sync.
+    if (person.channel_id !== channelId || !online.delete(person.user_id)) return;
+    showPresence();
+  });
 
   socket.on("chat_event", (event) => {
     if (event.channel_id === channelId) receive(event);

@@ -16,9 +16,19 @@ TEACHER = "joao.porto@demo.crossclass.eu"
 VIEWPORTS = [pytest.param(PHONE, id="phone"), pytest.param(DESKTOP, id="desktop")]
 
 
+# The innermost elements that reach past the window's right edge, to name the culprit.
+_STICKING_OUT = """() => [...document.querySelectorAll("body *")]
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5
+              && ![...e.children].some(c => c.getBoundingClientRect().right > window.innerWidth + 0.5))
+    .slice(0, 5)
+    .map(e => `${e.tagName.toLowerCase()}.${e.className} "${e.textContent.trim().slice(0, 60)}"`)"""
+
+
 def assert_fits(page) -> None:
     widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"{page.url} scrolls sideways: content {widths[0]}px, window {widths[1]}px"
+    if widths[0] > widths[1]:
+        culprits = page.evaluate(_STICKING_OUT)
+        raise AssertionError(f"{page.url} scrolls sideways: content {widths[0]}px, window {widths[1]}px: {culprits}")
 
 
 def check(page, name: str) -> None:

@@ -71,3 +71,38 @@ def test_joining_announces_the_newcomer_to_the_room(exchange, browsers):
     join(ben, exchange.channel.id)
     assert ana.events("chat_online") == [{"channel_id": exchange.channel.id, "user_id": exchange.ben.id, "name": "Ben"}]
     assert ben.events("chat_online") == []
+
+
+def test_leaving_for_good_is_announced_to_the_channels_the_socket_was_in(exchange, browsers):
+    ana, ben = browsers.connect_as(exchange.ana), browsers.connect_as(exchange.ben)
+    join(ana, exchange.channel.id), join(ben, exchange.channel.id)
+    ana.get_received()
+    ben.disconnect()
+    assert ana.events("chat_offline") == [{"channel_id": exchange.channel.id, "user_id": exchange.ben.id}]
+
+
+def test_closing_one_of_two_sockets_announces_nothing(exchange, browsers):
+    ana, ben = browsers.connect_as(exchange.ana), browsers.connect_as(exchange.ben)
+    other_tab = browsers.socket(browsers.http(exchange.ben))
+    join(ana, exchange.channel.id), join(ben, exchange.channel.id)
+    ana.get_received()
+    ben.disconnect()
+    assert ana.events("chat_offline") == []
+    other_tab.disconnect()  # not in the room, but the last socket: Ben is now offline
+    assert ana.events("chat_offline") == []
+
+
+def test_a_failing_announcement_does_not_break_the_disconnect(exchange, browsers, monkeypatch, caplog):
+    ana, ben = browsers.connect_as(exchange.ana), browsers.connect_as(exchange.ben)
+    join(ana, exchange.channel.id), join(ben, exchange.channel.id)
+
+    class BrokenQueue:
+        def emit(self, *args, **kwargs):
+            raise ConnectionError("message queue down")
+
+    monkeypatch.setattr(chat_sockets, "socketio", BrokenQueue())
+    ben.disconnect()
+    assert "chat_offline to chat:channel:" in caplog.text
+    monkeypatch.undo()
+    online = ana.emit("chat_presence", {"channel_id": exchange.channel.id}, callback=True)["online"]
+    assert [p["user_id"] for p in online] == [exchange.ana.id]

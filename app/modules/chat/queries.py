@@ -37,8 +37,11 @@ REACTION_EMOJI = ("👍", "❤️", "😂", "😮", "🎉", "👏")
 KIND_ORDER = {ChannelKind.PROJECT: 0, ChannelKind.TEACHERS: 1, ChannelKind.TEAM: 2, ChannelKind.DIRECT: 3}
 
 
+CHANNEL_ROOM_PREFIX = "chat:channel:"
+
+
 def channel_room(channel_id: int) -> str:
-    return f"chat:channel:{channel_id}"
+    return f"{CHANNEL_ROOM_PREFIX}{channel_id}"
 
 
 # Who may write in a channel they can read; visitors (a coordinator, a parent) only read.

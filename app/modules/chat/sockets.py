@@ -14,8 +14,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
 
+from app.core import signals
 from app.core.db import is_db_int
 from app.core.errors import InvalidInput, NotFound, PermissionDenied
+from app.extensions import socketio
 from app.modules.chat import operations, queries
 from app.realtime import socket_event
 
@@ -64,7 +66,7 @@ def chat_join(payload=None):
     channel = _channel(payload).channel
     last_seq = _seq(payload, "last_seq")
     join_room(queries.channel_room(channel.id))
-    # Those already here see the newcomer online at once (going offline shows at their next sync).
+    # Those already here see the newcomer online at once (and offline: _announce_offline).
     announce = {"channel_id": channel.id, **_person(current_user)}
     emit("chat_online", announce, to=queries.channel_room(channel.id), include_self=False)
     result = {
@@ -182,6 +184,21 @@ def chat_presence(payload=None):
     online = presence.online(queries.reader_ids(access))
     people = sorted(queries.users_by_id(online).values(), key=lambda u: (u.display_name.casefold(), u.id))
     return {"channel_id": access.channel.id, "online": [_person(user) for user in people]}
+
+
+@signals.socket_left.connect
+def _announce_offline(user_id: int, sid=None, rooms=(), open_sockets: int = 0, **_extra) -> None:
+    """Someone's last socket closed: the channels it was reading drop them from their lists at once."""
+    if open_sockets:
+        return
+    for room in rooms:
+        if not room.startswith(queries.CHANNEL_ROOM_PREFIX):
+            continue
+        try:
+            channel_id = int(room.removeprefix(queries.CHANNEL_ROOM_PREFIX))
+            socketio.emit("chat_offline", {"channel_id": channel_id, "user_id": user_id}, to=room, skip_sid=sid)
+        except Exception:
+            current_app.logger.exception("chat_offline to %s failed", room)
 
 
 def _person(user) -> dict:
