@@ -35,7 +35,6 @@ import itertools
 import json
 import multiprocessing
 import os
-import re
 import secrets
 import socket
 import subprocess
@@ -211,22 +210,6 @@ def create_exchange(database_url: str, students: int) -> tuple[int, list[str]]:
         channel_id = db.session.scalar(db.select(Channel.id).filter_by(project_id=project.id, slug="project"))
         db.engine.dispose()
         return channel_id, names
-
-
-def logged_in_cookie(base_url: str, username: str) -> str:
-    import requests
-
-    http = requests.Session()
-    page = http.get(f"{base_url}/login", timeout=30).text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    response = http.post(
-        f"{base_url}/login",
-        data={"csrf_token": token, "login": username, "password": PASSWORD},
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert response.status_code == 302, response.text[:300]
-    return f"crossclass_session={http.cookies['crossclass_session']}"
 
 
 # ---- clients (in worker processes) -------------------------------------------------------
@@ -646,7 +629,7 @@ def client_specs(servers: list[Server], cookies: list[str | None], senders: int)
 
 def bench_crossclass(args, tmp: str) -> dict:
     database_url = bench_database_url(args.database, tmp)
-    from tests.conftest import prepare_database
+    from tests.conftest import login_cookie, prepare_database
 
     prepare_database(database_url, seed=False)
     channel_id, names = create_exchange(database_url, args.clients)
@@ -661,7 +644,7 @@ def bench_crossclass(args, tmp: str) -> dict:
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=8) as pool:
             urls = [servers[n % len(servers)].url for n in range(len(names))]
-            cookies = list(pool.map(logged_in_cookie, urls, names))
+            cookies = list(pool.map(lambda url, name: login_cookie(url, name, PASSWORD), urls, names))
         print(f"logins: {len(names)} in {time.perf_counter() - started:.1f} s (argon2id on the server)")
         specs = client_specs(servers, cookies, args.senders)
         return run_kind("crossclass", servers, specs, channel_id, args, redis_channel)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import sys
 import tempfile
@@ -22,13 +21,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import requests
 import socketio
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import ServerProcess, prepare_database  # noqa: E402
+from tests.conftest import ServerProcess, login_cookie, prepare_database  # noqa: E402
 
 PASSWORD = "bench-password-1"
 
@@ -69,20 +67,6 @@ def create_people(database_url: str, students: int) -> tuple[str, dict[str, int]
         return teacher.username, ids
 
 
-def logged_in_cookie(base_url: str, username: str) -> str:
-    http = requests.Session()
-    page = http.get(f"{base_url}/login", timeout=30).text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    response = http.post(
-        f"{base_url}/login",
-        data={"csrf_token": token, "login": username, "password": PASSWORD},
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert response.status_code == 302, response.text[:300]
-    return f"crossclass_session={http.cookies['crossclass_session']}"
-
-
 def connect(base_url: str, cookie: str, handlers: dict | None = None) -> socketio.Client:
     # websocket-client adds its own Origin header; an Origin in `headers` would make two.
     client = socketio.Client(reconnection=False, websocket_extra_options={"origin": base_url})
@@ -119,7 +103,7 @@ def run(servers, teacher_name: str, student_ids: dict[str, int]) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         cookies = list(
             pool.map(
-                lambda pair: logged_in_cookie(servers[pair[0] % len(servers)].url, pair[1]),
+                lambda pair: login_cookie(servers[pair[0] % len(servers)].url, pair[1], PASSWORD),
                 enumerate(student_names),
             )
         )
@@ -134,7 +118,7 @@ def run(servers, teacher_name: str, student_ids: dict[str, int]) -> None:
             if len(seen) == len(student_names):
                 everyone_online.set()
 
-    teacher = connect(servers[0].url, logged_in_cookie(servers[0].url, teacher_name), {"presence": on_presence})
+    teacher = connect(servers[0].url, login_cookie(servers[0].url, teacher_name, PASSWORD), {"presence": on_presence})
     connect_started: dict[str, float] = {}
     clients = []
 

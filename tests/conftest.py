@@ -357,6 +357,24 @@ class ServerProcess:
             self.process.stdout.close()
 
 
+def login_cookie(base_url: str, username: str, password: str, timeout: float = 30) -> str:
+    """Logs in over real HTTP, as a browser would (CSRF token first); the session cookie, ready
+    for a socket client's Cookie header."""
+    import requests
+
+    http = requests.Session()
+    page = http.get(f"{base_url}/login", timeout=timeout).text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = http.post(
+        f"{base_url}/login",
+        data={"csrf_token": token, "login": username, "password": password},
+        allow_redirects=False,
+        timeout=timeout,
+    )
+    assert response.status_code == 302, response.text[:2000]
+    return f"crossclass_session={http.cookies['crossclass_session']}"
+
+
 def prepare_database(database_url: str, seed: bool = True) -> None:
     """Migrates (and seeds with demo data) a database through the real CLI."""
     environ = {**os.environ, "DATABASE_URL": database_url, "FLASK_APP": "app:create_app", "SECRET_KEY": "x" * 40}

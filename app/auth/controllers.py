@@ -25,7 +25,7 @@ from app.auth.forms import (
 from app.auth.models import AccountStatus, School, SchoolKind, User
 from app.auth.sessions import end_session, start_session
 from app.core import geo
-from app.core.errors import AppError, NotFound, PermissionDenied
+from app.core.errors import AppError, NotFound, PermissionDenied, attach_error
 from app.core.security import client_address, is_local_path
 from app.extensions import db
 
@@ -50,15 +50,6 @@ def reviewer_required(view):
         return view(*args, **kwargs)
 
     return wrapped
-
-
-def _attach_error(form, error: AppError) -> None:
-    """Shows an operation's error beside the field it is about, or above the form."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 def log_in_with_fresh_session(user: User) -> None:
@@ -127,7 +118,7 @@ def register():
             teacher = operations.register_teacher(form.display_name.data, form.email.data, form.password.data, school)
         except AppError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
             return render_template("auth/register.html", form=form), 400
         if teacher is None:
             # The e-mail is taken: keep nothing (not even a new school) and answer as for a new one.
@@ -161,7 +152,7 @@ def change_password():
             )
         except AppError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
             return render_template("auth/change_password.html", form=form), 400
         db.session.commit()
         flash(_("Your new password is saved."), "success")
@@ -182,7 +173,7 @@ def profile():
             operations.update_profile(current_user, form.display_name.data, form.locale.data, form.timezone.data)
         except AppError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
             return render_template("auth/profile.html", form=form), 400
         db.session.commit()
         flash(_("Your profile is saved."), "success")
@@ -216,7 +207,7 @@ def join_class():
             student = operations.join_class_with_code(form.code.data, form.display_name.data, form.password.data)
         except AppError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
             return render_template("auth/join.html", form=form), 400
         log_in_with_fresh_session(student)
         db.session.commit()
@@ -280,7 +271,7 @@ def new_class():
             school_class = operations.create_class(current_user, form.fields_data(), form.languages_data())
         except AppError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
             return render_template("auth/class_form.html", form=form, school_class=None), 400
         db.session.commit()
         flash(_("The class %(name)s is created.", name=school_class.name), "success")
@@ -301,7 +292,7 @@ def edit_class(class_id: int):
             operations.update_class(school_class, form.fields_data(), form.languages_data())
         except AppError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
             return render_template("auth/class_form.html", form=form, school_class=school_class), 400
         db.session.commit()
         flash(_("The class is saved."), "success")
@@ -336,7 +327,7 @@ def create_students(class_id: int):
             )
         except AppError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
         else:
             db.session.commit()
             return render_template("auth/login_cards.html", school_class=school_class, cards=cards)

@@ -19,6 +19,15 @@ class AppError(Exception):
             self.code = code
 
 
+def attach_error(form, error: AppError) -> None:
+    """Shows an operation's error beside the form field it is about, or above the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
 class InvalidInput(AppError):
     status = 400
     code = "invalid_input"

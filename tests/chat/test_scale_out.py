@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import queue
-import re
 import secrets
 import subprocess
 import sys
@@ -23,7 +22,6 @@ from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
-import requests
 import socketio
 
 from tests.conftest import (
@@ -31,6 +29,7 @@ from tests.conftest import (
     REDIS_URL,
     ROOT,
     ServerProcess,
+    login_cookie,
     need_service,
     postgres_available,
     prepare_database,
@@ -143,7 +142,7 @@ class ChatClient:
     def __init__(self, server: ServerProcess, username: str):
         self.server = server
         self.username = username
-        self.cookie = _log_in(server, username)
+        self.cookie = login_cookie(server.url, username, PASSWORD, timeout=WAIT)
         self.events: queue.Queue = queue.Queue()
         self.sio: socketio.Client | None = None
 
@@ -179,20 +178,6 @@ class ChatClient:
     def close(self) -> None:
         if self.sio is not None and self.sio.connected:
             self.sio.disconnect()
-
-
-def _log_in(server: ServerProcess, username: str) -> str:
-    http = requests.Session()
-    page = http.get(f"{server.url}/login", timeout=WAIT).text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    response = http.post(
-        f"{server.url}/login",
-        data={"csrf_token": token, "login": username, "password": PASSWORD},
-        allow_redirects=False,
-        timeout=WAIT,
-    )
-    assert response.status_code == 302, response.text[:2000]
-    return f"crossclass_session={http.cookies['crossclass_session']}"
 
 
 @pytest.fixture

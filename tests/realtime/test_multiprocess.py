@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import queue
-import re
 import secrets
 import sqlite3
 
@@ -17,7 +16,7 @@ import pytest
 import requests
 import socketio
 
-from tests.conftest import REDIS_URL, ServerProcess, prepare_database
+from tests.conftest import REDIS_URL, ServerProcess, login_cookie, prepare_database
 
 DEMO_PASSWORD = "crossclass-demo"
 TEACHER = "ana.porto@demo.crossclass.eu"  # teaches Cozinha 11A
@@ -54,20 +53,6 @@ def servers(demo_database):
 def user_id(database, username: str) -> int:
     with contextlib.closing(sqlite3.connect(database)) as connection:
         return connection.execute('SELECT id FROM "user" WHERE username = ?', (username,)).fetchone()[0]
-
-
-def session_cookie(server: ServerProcess, username: str) -> str:
-    http = requests.Session()
-    page = http.get(f"{server.url}/login", timeout=WAIT).text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    response = http.post(
-        f"{server.url}/login",
-        data={"csrf_token": token, "login": username, "password": DEMO_PASSWORD},
-        allow_redirects=False,
-        timeout=WAIT,
-    )
-    assert response.status_code == 302, response.text[:2000]
-    return f"crossclass_session={http.cookies['crossclass_session']}"
 
 
 class LiveClient:
@@ -140,12 +125,14 @@ def test_presence_crosses_processes_through_redis(demo_database, servers, redis_
     server_a, server_b = servers(**environ), servers(**environ)
     student_id = user_id(demo_database, STUDENT)
 
-    teacher = live_clients().connect(server_a, session_cookie(server_a, TEACHER))
-    other_teacher = live_clients().connect(server_b, session_cookie(server_b, OTHER_TEACHER))
+    teacher = live_clients().connect(server_a, login_cookie(server_a.url, TEACHER, DEMO_PASSWORD, timeout=WAIT))
+    other_teacher = live_clients().connect(
+        server_b, login_cookie(server_b.url, OTHER_TEACHER, DEMO_PASSWORD, timeout=WAIT)
+    )
     wait_for_subscriber(redis_namespace, 2)
     assert teacher.call("presence_sync") == {"ok": True, "online": []}
 
-    student = live_clients().connect(server_b, session_cookie(server_b, STUDENT))
+    student = live_clients().connect(server_b, login_cookie(server_b.url, STUDENT, DEMO_PASSWORD, timeout=WAIT))
     assert teacher.next_presence() == {"user_id": student_id, "online": True}
     # The presence table is shared too: a teacher reloading on process A sees the student.
     assert teacher.call("presence_sync") == {"ok": True, "online": [student_id]}
@@ -158,7 +145,7 @@ def test_presence_crosses_processes_through_redis(demo_database, servers, redis_
 
 def test_real_server_refuses_a_foreign_origin(servers, live_clients):
     server = servers()
-    cookie = session_cookie(server, TEACHER)
+    cookie = login_cookie(server.url, TEACHER, DEMO_PASSWORD, timeout=WAIT)
 
     with pytest.raises(socketio.exceptions.ConnectionError):
         live_clients().connect(server, cookie, origin="https://evil.example")

@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from app.auth import queries as auth_queries
 from app.auth.controllers import teacher_required
 from app.auth.forms import ConfirmForm
-from app.core.errors import AppError, PermissionDenied
+from app.core.errors import AppError, PermissionDenied, attach_error
 from app.extensions import db
 from app.modules.matching import explain, operations, queries
 from app.modules.matching.forms import (
@@ -51,14 +51,6 @@ def _sentences() -> None:
 _sentences()
 
 
-def _attach_error(form, error: AppError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
-
-
 def _round_viewer_required() -> None:
     if not (current_user.is_admin or (current_user.is_teacher and not current_user.is_pending)):
         raise PermissionDenied(_("This page is for validated teachers."))
@@ -89,7 +81,7 @@ def profile(class_id: int):
             operations.save_profile(school_class, form.profile_data(), form.slots_data())
         except AppError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
             return _profile_page(form, school_class, existing), 400
         db.session.commit()
         flash(_("The partner profile of %(name)s is saved.", name=school_class.name), "success")
@@ -155,7 +147,7 @@ def invite(class_id: int, partner_id: int):
             db.session.rollback()
             if error.status == 403:
                 raise
-            _attach_error(form, error)
+            attach_error(form, error)
             status = error.status
         else:
             db.session.commit()
@@ -238,7 +230,7 @@ def new_round():
             matching_round = operations.open_round(current_user, form.title.data, form.opt_in_until.data)
         except AppError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
             return render_template("matching/round_form.html", form=form), 400
         db.session.commit()
         flash(_("The matching round is open. Teachers can now opt their classes in."), "success")
@@ -295,7 +287,7 @@ def opt_in(round_id: int):
         db.session.rollback()
         if error.status == 403:
             raise
-        _attach_error(form, error)
+        attach_error(form, error)
         return round_detail(round_id, form, 400)
     db.session.commit()
     flash(_("%(name)s takes part in the round.", name=school_class.name), "success")

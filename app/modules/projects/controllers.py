@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app.core.errors import AppError
+from app.core.errors import AppError, attach_error
 from app.extensions import db
 from app.modules.projects import operations, queries
 from app.modules.projects.forms import (
@@ -51,14 +51,6 @@ def load_project(project_id: int, *roles: ProjectRole, write: bool = False):
     if write:
         queries.require_open(project)
     return project, role
-
-
-def attach_error(form, error: AppError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 def _activity_line(activity) -> str:

@@ -10,10 +10,10 @@ from wtforms.fields.choices import SelectChoice
 from app.auth.controllers import log_in_with_fresh_session
 from app.auth.models import SchoolClass
 from app.auth.queries import classes_of_teacher
-from app.core.errors import AppError, PermissionDenied
+from app.core.errors import AppError, PermissionDenied, attach_error
 from app.extensions import db
 from app.modules.projects import invites, operations, queries
-from app.modules.projects.controllers import ROLE_LABELS, attach_error, load_project
+from app.modules.projects.controllers import ROLE_LABELS, load_project
 from app.modules.projects.forms import (
     INVITE_KIND_LABELS,
     GuestAccountForm,
