@@ -462,13 +462,12 @@ def _record(
     message: Message | None,
     user: User,
     payload: dict | None = None,
-    reactions: list[dict] | None = None,
 ) -> None:
-    """Leaves the event and queues it for the room; `reactions`: the message's, when known."""
+    """Leaves the event and queues it for the room."""
     event = ChannelEvent(channel_id=channel.id, seq=seq, kind=kind, message=message, actor_id=user.id, payload=payload)
     db.session.add(event)
     db.session.flush()
-    view = queries.event_view(event, reactions)
+    view = queries.event_view(event)
     emit_after_commit(db.session, "chat_event", view, queries.channel_room(channel.id))
 
 

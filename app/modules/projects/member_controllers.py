@@ -28,6 +28,10 @@ def _kind_labels() -> dict[str, str]:
     return {kind.value: str(label) for kind, label in INVITE_KIND_LABELS.items()}
 
 
+def _class_choices(classes) -> list[SelectChoice]:
+    return [SelectChoice(c.id, f"{c.name} · {c.vocational_field}") for c in classes]
+
+
 def _people_page(project, role, form=None, new_invite=None, status=200):
     is_admin = role == ProjectRole.TEACHER_ADMIN
     return render_template(
@@ -96,10 +100,7 @@ def join(token: str):
     class_form = JoinWithClassForm()
     account_form = GuestAccountForm()
     if current_user.is_authenticated:
-        class_form.class_id.choices = [
-            SelectChoice(c.id, f"{c.name} · {c.vocational_field}")
-            for c in invites.classes_that_may_join(invite, current_user)
-        ]
+        class_form.class_id.choices = _class_choices(invites.classes_that_may_join(invite, current_user))
     status = 200
     if request.method == "POST":
         form = class_form if current_user.is_authenticated else account_form
@@ -141,9 +142,7 @@ def start_project():
     if not current_user.is_teacher or current_user.is_pending:
         raise PermissionDenied(_("Only a validated teacher can start an exchange."))
     form = StartProjectForm()
-    form.class_id.choices = [
-        SelectChoice(c.id, f"{c.name} · {c.vocational_field}") for c in classes_of_teacher(current_user)
-    ]
+    form.class_id.choices = _class_choices(classes_of_teacher(current_user))
     if form.validate_on_submit():
         school_class = db.session.get(SchoolClass, form.class_id.data)
         project = operations.create_project(current_user.id, [school_class], form.title.data or None)
