@@ -294,6 +294,9 @@ class LeanClient:
                     name, data = json.loads(frame[2:])
                     if name == "chat_event":
                         self._on_chat_event(data, received_ns)
+                    elif name == "chat_event_batch":  # group commit: several messages in one frame
+                        for event in data["events"]:
+                            self._on_chat_event(event, received_ns)
                 elif frame.startswith("43"):
                     bracket = frame.index("[")
                     callback = self._acks.pop(int(frame[2:bracket]), None)

@@ -522,6 +522,10 @@ if (root) {
   socket.on("chat_event", (event) => {
     if (event.channel_id === channelId) receive(event);
   });
+  socket.on("chat_event_batch", (batch) => {
+    // Messages committed together (group commit) come in one frame, in seq order.
+    if (batch.channel_id === channelId) batch.events.forEach(receive);
+  });
   socket.on("chat_writable", (event) => {
     // A teacher stopped direct messages: this conversation stays readable, the composer goes off.
     if (event.channel_id !== channelId || event.writable !== false || !composer) return;

@@ -137,7 +137,8 @@ def two_servers(exchange_database, redis_namespace):  # noqa: F811
 
 
 class ChatClient:
-    """A logged-in python-socketio client over WebSocket; its chat_event payloads queue up."""
+    """A logged-in python-socketio client over WebSocket; the events it receives queue up
+    (those of a chat_event_batch one by one, as the page applies them)."""
 
     def __init__(self, server: ServerProcess, username: str):
         self.server = server
@@ -150,6 +151,7 @@ class ChatClient:
         # websocket-client sends its own Origin header; one in `headers` would be a second.
         self.sio = socketio.Client(reconnection=False, websocket_extra_options={"origin": self.server.url})
         self.sio.on("chat_event", self.events.put)
+        self.sio.on("chat_event_batch", lambda batch: [self.events.put(event) for event in batch["events"]])
         self.sio.connect(self.server.url, headers={"Cookie": self.cookie}, transports=["websocket"], wait_timeout=WAIT)
         return self
 

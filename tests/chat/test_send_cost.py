@@ -146,7 +146,14 @@ def test_a_reply_costs_one_statement_more_and_none_under_the_channels_lock(excha
     assert ack["ok"] and ack["message"]["reply_to"]["author_name"] == "Ben"
     assert len(statements) <= SEND_STATEMENT_LIMIT + 1, "\n".join(statements)
     after_seq = next(n for n, s in enumerate(statements) if s.startswith("UPDATE channel"))
-    assert [s.split()[0] for s in statements[after_seq:]] == ["UPDATE", "INSERT", "INSERT", "RELEASE", "RELEASE"]
+    assert [s.split()[0] for s in statements[after_seq:]] == [
+        "UPDATE",
+        "SAVEPOINT",
+        "INSERT",
+        "INSERT",
+        "RELEASE",
+        "RELEASE",
+    ]
 
 
 def test_a_sends_ack_and_live_event_show_the_message_as_replay_and_history_do(exchange, browsers):

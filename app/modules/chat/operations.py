@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, insert, select, update
@@ -175,18 +177,43 @@ class SentMessage:
     message: Message | None = None  # the row, when one was loaded (a duplicate)
 
 
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A message checked and rendered, waiting for its seq.
+
+    Plain values only: group commit (chat/group_commit.py) may write it in another socket
+    event's session, where this event's rows are not at hand.
+    """
+
+    channel_id: int
+    client_id: str
+    author_id: int
+    may_moderate: bool
+    body_source: str
+    body_html: str
+    created_at: datetime
+    reply_to_id: int | None
+    view: dict  # its message view, but for id and seq
+
+
 def post_message(user: User, access: ChannelAccess, client_id, body, reply_to_id=None) -> SentMessage:
-    """Sends a message (chat_send's write): the new one, or the one already sent with this client_id.
+    """Sends one message in the session's transaction: the new one, or the one already sent
+    with this client_id. (chat_send sends through group_commit, which batches the same steps.)"""
+    outgoing = prepare_message(user, access, client_id, body, reply_to_id)
+    if isinstance(outgoing, SentMessage):
+        return outgoing
+    (result,) = write_messages([outgoing])
+    if isinstance(result, Exception):
+        raise result
+    return result
 
-    Everything that can come before the seq does (checks, reads, markdown): taking the seq
-    locks the channel's row (PostgreSQL) or the database for writing (SQLite) until the
-    commit, and every other writer to the channel waits for it. A retry is not looked up
-    first: UNIQUE(channel, client_id) finds it in the insert, and a refusal looks for it, so
-    a retry of a message that was saved gets that message back as before.
 
-    The hot path of chat: the message and its event are written with two Core INSERTs and
-    the view is built from the values at hand, not through the ORM's unit of work (which
-    cost about a fifth of a send's CPU, all of it while the channel's lock is held).
+def prepare_message(user: User, access: ChannelAccess, client_id, body, reply_to_id=None):
+    """Everything of a send that can come before its seq: checks, reads, markdown.
+
+    Returns an OutgoingMessage for write_messages, or, when the send is refused (locked,
+    muted, too long …) but a message was already saved under this client_id, that message
+    as a SentMessage duplicate: its ack was lost, and the page asks again.
     """
     channel = access.channel
     client_id = _valid_client_id(client_id)
@@ -194,48 +221,150 @@ def post_message(user: User, access: ChannelAccess, client_id, body, reply_to_id
         _check_writable(access)
         source = _valid_body(body)
         reply_to = queries.message_in_channel(channel, reply_to_id) if reply_to_id is not None else None
-        body_html = render_markdown(source)
-        created_at = utcnow()
-        # The same client_id racing in from a retry: the loser's insert (and its seq) is
-        # rolled back with the savepoint, and the winner's message is the answer.
-        with db.session.begin_nested():
-            seq = _take_seq(access)
-            connection = db.session.connection()
-            values = {
-                "channel_id": channel.id,
-                "seq": seq,
-                "client_id": client_id,
-                "author_id": user.id,
-                "body_source": source,
-                "body_html": body_html,
-                "reply_to_id": reply_to.id if reply_to is not None else None,
-                "created_at": created_at,
-                "kind": EventKind.MESSAGE,
-                "actor_id": user.id,
-                "payload": None,
-            }
-            message_id = connection.execute(_insert_message(), values).scalar_one()
-            connection.execute(_insert_event(), {**values, "message_id": message_id})
-    except (IntegrityError, AppError):
-        # A duplicate client_id, or a refusal (locked, muted, …) that must not hide a message
-        # already saved under this client_id (its ack was lost: the page asks again).
+    except AppError:
         existing = queries.message_by_client_id(channel.id, client_id)
         if existing is None:
             raise
-        message = _as_duplicate(existing, user)
-        return SentMessage(message.id, message.seq, True, queries.message_view(message), message)
-    view = queries.new_message_view(
-        message_id, channel.id, seq, client_id, user, source, body_html, created_at, reply_to
+        return _sent_duplicate(existing, user.id)
+    body_html = render_markdown(source)
+    created_at = utcnow()
+    view = queries.new_message_view(0, channel.id, 0, client_id, user, source, body_html, created_at, reply_to)
+    return OutgoingMessage(
+        channel_id=channel.id,
+        client_id=client_id,
+        author_id=user.id,
+        may_moderate=access.may_moderate,
+        body_source=source,
+        body_html=body_html,
+        created_at=created_at,
+        reply_to_id=reply_to.id if reply_to is not None else None,
+        view=view,
     )
-    # Queued after the savepoint's release: it goes out with the outer commit, or not at all.
-    event_view = {"channel_id": channel.id, "seq": seq, "kind": EventKind.MESSAGE.value, "message": view}
-    emit_after_commit(db.session, "chat_event", event_view, queries.channel_room(channel.id))
-    return SentMessage(message_id, seq, False, view)
+
+
+def write_messages(batch: Sequence[OutgoingMessage]) -> list[SentMessage | Exception]:
+    """Writes messages to one channel in the session's transaction, each with the next seq.
+
+    One UPDATE takes seqs for the whole batch and, with them, the channel row's lock
+    (PostgreSQL) or the database's write lock (SQLite) until the commit: every other writer
+    to the channel waits for it, so nothing but the inserts happens while it is held. The
+    messages and their events are two multi-row Core INSERTs, and the views are built from
+    the values at hand, not through the ORM's unit of work (which cost about a fifth of a
+    send's CPU).
+
+    A duplicate client_id (a retry) fails those INSERTs: then each message is written in a
+    savepoint of its own, so the retry rolls back only its own insert and is answered with
+    the message saved before. A message refused because the channel was locked meanwhile
+    fails alone. Seqs are numbered as the inserts succeed and the counter is set back when
+    some did not, so seqs stay gap-free.
+
+    Returns one result per message, in order: a SentMessage, or the exception refusing it.
+    The new messages go to the room after the commit as one event: chat_event, or for
+    several, chat_event_batch, which every reader gets in one frame.
+    """
+    channel_id = batch[0].channel_id
+    assert all(message.channel_id == channel_id for message in batch), "one channel per batch"
+    db.session.flush()  # as the ORM's autoflush would before a statement (a no-op when nothing is pending)
+    taken = {"channel_id": channel_id, "count": len(batch)}
+    next_seq, is_locked = db.session.connection().execute(_take_seqs_statement(), taken).one()
+    first_seq = next_seq - len(batch)
+    results: list[SentMessage | Exception | None] = [None] * len(batch)
+    writable = []
+    for index, message in enumerate(batch):
+        if is_locked and not message.may_moderate:
+            results[index] = _saved_before(message, _locked_refusal())
+        else:
+            writable.append((index, message))
+    try:
+        written = _insert_messages(writable, first_seq)
+    except IntegrityError:
+        written = _insert_messages_one_by_one(writable, first_seq, results)
+    events = []
+    for index, (message_id, seq) in written.items():
+        view = {**batch[index].view, "id": message_id, "seq": seq}
+        results[index] = SentMessage(message_id, seq, False, view)
+        events.append({"channel_id": channel_id, "seq": seq, "kind": EventKind.MESSAGE.value, "message": view})
+    end_seq = first_seq + len(written)
+    if end_seq != next_seq:  # some were not written: the seqs taken for them go back
+        db.session.connection().execute(_set_next_seq_statement(), {"channel_id": channel_id, "next_seq": end_seq})
+    channel = db.session.identity_map.get(db.session.identity_key(Channel, channel_id))
+    if channel is not None:
+        db.session.expire(channel, ["next_seq", "is_locked"])
+    room = queries.channel_room(channel_id)
+    # Queued after the savepoints' release: they go out with the outer commit, or not at all.
+    if len(events) == 1:
+        emit_after_commit(db.session, "chat_event", events[0], room)
+    elif events:
+        emit_after_commit(db.session, "chat_event_batch", {"channel_id": channel_id, "events": events}, room)
+    return results
+
+
+Written = dict[int, tuple[int, int]]  # the message's index in its batch -> (id, seq), in seq order
+
+
+def _insert_messages(writable: list[tuple[int, OutgoingMessage]], first_seq: int) -> Written:
+    """All messages in one savepoint, with seqs from first_seq on; raises IntegrityError (a
+    duplicate client_id) with nothing written."""
+    if not writable:
+        return {}
+    rows = [_message_row(message, first_seq + offset) for offset, (_index, message) in enumerate(writable)]
+    with db.session.begin_nested():
+        # The connection asked for inside the savepoint: that is what emits it.
+        connection = db.session.connection()
+        ids = connection.execute(_insert_message(), rows).scalars().all()
+        connection.execute(_insert_event(), [{**row, "message_id": id_} for row, id_ in zip(rows, ids, strict=True)])
+    return {index: (id_, row["seq"]) for (index, _message), row, id_ in zip(writable, rows, ids, strict=True)}
+
+
+def _insert_messages_one_by_one(writable, first_seq: int, results: list) -> Written:
+    """Each message in a savepoint of its own: those refused get their answer in results."""
+    written: Written = {}
+    for index, message in writable:
+        try:
+            written |= _insert_messages([(index, message)], first_seq + len(written))
+        except IntegrityError as error:
+            results[index] = _saved_before(message, error)
+    return written
+
+
+def _message_row(message: OutgoingMessage, seq: int) -> dict:
+    """The values of both INSERTs (message, and its event but for message_id)."""
+    return {
+        "channel_id": message.channel_id,
+        "seq": seq,
+        "client_id": message.client_id,
+        "author_id": message.author_id,
+        "body_source": message.body_source,
+        "body_html": message.body_html,
+        "reply_to_id": message.reply_to_id,
+        "created_at": message.created_at,
+        "kind": EventKind.MESSAGE,
+        "actor_id": message.author_id,
+        "payload": None,
+    }
+
+
+def _saved_before(message: OutgoingMessage, refusal: Exception) -> SentMessage | Exception:
+    """A message refused in the insert, answered with the one saved before under its client_id
+    when there is one (a retry; or a refusal that must not hide a message saved earlier)."""
+    existing = queries.message_by_client_id(message.channel_id, message.client_id)
+    if existing is None:
+        return refusal
+    try:
+        return _sent_duplicate(existing, message.author_id)
+    except AppError as error:
+        return error
+
+
+def _sent_duplicate(existing: Message, author_id: int) -> SentMessage:
+    message = _as_duplicate(existing, author_id)
+    return SentMessage(message.id, message.seq, True, queries.message_view(message), message)
 
 
 @functools.cache
 def _insert_message():
-    return insert(Message.__table__).returning(Message.__table__.c.id)
+    # In the order of the rows given, also when several go in one statement.
+    return insert(Message.__table__).returning(Message.__table__.c.id, sort_by_parameter_order=True)
 
 
 @functools.cache
@@ -418,9 +547,9 @@ def _reaction_of(message: Message, user: User, emoji: str) -> Reaction | None:
     )
 
 
-def _as_duplicate(message: Message, user: User) -> Message:
+def _as_duplicate(message: Message, author_id: int) -> Message:
     # client_ids are visible to the room; someone else's cannot stand for this user's message.
-    if message.author_id != user.id:
+    if message.author_id != author_id:
         raise Conflict(_("This message id is already taken. Please reload the page."), code="client_id_taken")
     return message
 
@@ -436,7 +565,8 @@ def _take_seq(access: ChannelAccess) -> int:
     # On the session's connection, as Core: the ORM's bulk UPDATE machinery cost more than the
     # statement. flush() first, as the ORM's autoflush would (a no-op when nothing is pending).
     db.session.flush()
-    next_seq, is_locked = db.session.connection().execute(_take_seq_statement(), {"channel_id": channel.id}).one()
+    taken = {"channel_id": channel.id, "count": 1}
+    next_seq, is_locked = db.session.connection().execute(_take_seqs_statement(), taken).one()
     if is_locked and not access.may_moderate:
         _refuse_locked()
     db.session.expire(channel, ["next_seq", "is_locked"])
@@ -444,15 +574,21 @@ def _take_seq(access: ChannelAccess) -> int:
 
 
 @functools.cache
-def _take_seq_statement():
+def _take_seqs_statement():
     # Built once: every write to a channel runs it, and building it was a good part of its cost.
     table = Channel.__table__
     return (
         update(table)
         .where(table.c.id == bindparam("channel_id"))
-        .values(next_seq=table.c.next_seq + 1)
+        .values(next_seq=table.c.next_seq + bindparam("count"))
         .returning(table.c.next_seq, table.c.is_locked)
     )
+
+
+@functools.cache
+def _set_next_seq_statement():
+    table = Channel.__table__
+    return update(table).where(table.c.id == bindparam("channel_id")).values(next_seq=bindparam("next_seq"))
 
 
 def _record(
@@ -483,7 +619,11 @@ def _check_writable(access: ChannelAccess) -> None:
 
 
 def _refuse_locked():
-    raise Conflict(_("This channel is locked by a teacher. You cannot send messages now."), code="channel_locked")
+    raise _locked_refusal()
+
+
+def _locked_refusal() -> Conflict:
+    return Conflict(_("This channel is locked by a teacher. You cannot send messages now."), code="channel_locked")
 
 
 def _check_moderator(access: ChannelAccess) -> None:

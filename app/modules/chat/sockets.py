@@ -18,7 +18,7 @@ from app.core import signals
 from app.core.db import is_db_int
 from app.core.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import socketio
-from app.modules.chat import operations, queries
+from app.modules.chat import group_commit, operations, queries
 from app.realtime import socket_event
 
 # A typing notice is passed on at most once per this many seconds per socket and channel
@@ -104,9 +104,10 @@ def chat_history(payload=None):
 def chat_send(payload=None):
     payload = _payload(payload)
     access = _channel(payload)
-    sent = operations.post_message(
+    outgoing = operations.prepare_message(
         current_user, access, payload.get("client_id"), payload.get("body"), payload.get("reply_to")
     )
+    sent = outgoing if isinstance(outgoing, operations.SentMessage) else group_commit.send(outgoing)
     return {"id": sent.id, "seq": sent.seq, "duplicate": sent.duplicate, "message": sent.view}
 
 
