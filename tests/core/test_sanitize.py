@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.core.sanitize import ALLOWED_TAGS, render_markdown
+from app.core.sanitize import ALLOWED_TAGS, render_markdown, render_markdown_fully
 
 REL = 'rel="nofollow noopener noreferrer"'
 
@@ -73,3 +73,30 @@ def test_any_text_gives_only_allowed_tags(text):
     assert tags(html) <= ALLOWED_TAGS
     for tag in re.findall(r"<[^>]*>", html):
         assert re.fullmatch(r'</?\w+( href="[^"]*" rel="nofollow noopener noreferrer")?>', tag), tag
+
+
+# Pieces that build plain-looking lines and the near misses around them: link schemes,
+# domains, e-mail addresses, list and quote starts, markup characters, odd spaces.
+_PIECES = st.sampled_from(
+    [
+        *"abcXYZéßжк漢0159 ,;!?'\"()-.:@/#*_`[]<>&\\~+=\u00a0\t\n",
+        "http", "https", "www", "mailto", "example", "com", "de", "ftp", "//", "1.", "2)",
+        "Olá", "Friday", "menu.pt", "a@b", "...", ": ", ". ", "  ",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_PIECES, min_size=1, max_size=14).map("".join))
+def test_the_plain_text_shortcut_renders_exactly_as_the_full_path(text):
+    """render_markdown skips markdown-it and nh3 for plain lines: it must never change the result."""
+    assert render_markdown(text) == render_markdown_fully(text)
+
+
+def test_the_shortcut_takes_everyday_sentences_and_leaves_links_and_markup_to_the_full_path():
+    from app.core.sanitize import _PLAIN_LINE
+
+    for plain in ["Hello from the kitchen in Porto: caldo verde. Olá!", "Wie geht's? (gut)", "Ça va, merci."]:
+        assert _PLAIN_LINE.fullmatch(plain), plain
+    for rich in ["see menu.pt", "mail a@b.de", "http://x.org", "**bold**", "- item", "2) two", "a\nb", "a:b", "1 a"]:
+        assert not _PLAIN_LINE.fullmatch(rich), rich
