@@ -144,7 +144,9 @@ def load_config(environ=None, instance_dir: Path | None = None) -> dict:
     config = {
         "PORT": port,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(
+            database_url, _int_setting(environ, "DATABASE_POOL_SIZE", 20, 1, 500)
+        ),
         "REDIS_URL": _redis_url(environ),
         # Keys and the pub/sub channel start with this, so several deployments (or test
         # runs) can share one Redis without seeing each other.
@@ -172,6 +174,8 @@ def load_config(environ=None, instance_dir: Path | None = None) -> dict:
         "SOCKET_MAX_PAYLOAD_BYTES": _int_setting(environ, "SOCKET_MAX_PAYLOAD_BYTES", 16_384, 256, 1 << 20),
         "SOCKET_EVENTS_PER_SECOND": _int_setting(environ, "SOCKET_EVENTS_PER_SECOND", 10, 1, 1000),
         "SOCKET_EVENT_BURST": _int_setting(environ, "SOCKET_EVENT_BURST", 20, 1, 10000),
+        # Chat sends to one channel written in one transaction at most (group commit; 1: each alone).
+        "CHAT_SEND_BATCH_LIMIT": _int_setting(environ, "CHAT_SEND_BATCH_LIMIT", 64, 1, 1000),
         "SOCKETS_PER_USER": _int_setting(environ, "SOCKETS_PER_USER", 8, 1, 100),
         "STUDENTS_PER_BATCH": 60,
         # Partner matching (app/modules/matching/scoring.py): hard limits and soft weights.
@@ -197,8 +201,12 @@ def load_config(environ=None, instance_dir: Path | None = None) -> dict:
     return config
 
 
-def _engine_options(database_url: str) -> dict:
+def _engine_options(database_url: str, pool_size: int) -> dict:
     if database_url.startswith("sqlite"):
         # WAL and the busy timeout are set per connection in app/core/db.py.
         return {"connect_args": {"timeout": 15}}
-    return {"pool_pre_ping": True}
+    # Under gevent, every socket event in progress holds a connection. A pool smaller than
+    # the events a busy process runs at once (SQLAlchemy's default keeps 5) closes each
+    # connection beyond it on return and opens a new one for the next event: a PostgreSQL
+    # backend started per event was most of a busy chat channel's database time.
+    return {"pool_pre_ping": True, "pool_size": pool_size, "max_overflow": pool_size}

@@ -637,6 +637,8 @@ def bench_crossclass(args, tmp: str) -> dict:
     prepare_database(database_url, seed=False)
     channel_id, names = create_exchange(database_url, args.clients)
     environ = {"DATABASE_URL": database_url, "SECRET_KEY": secrets.token_hex(32), **SERVER_LIMITS}
+    if args.batch_limit is not None:
+        environ["CHAT_SEND_BATCH_LIMIT"] = str(args.batch_limit)
     redis_channel = None
     if args.redis:
         namespace = f"bench-chat-{os.getpid()}-{secrets.token_hex(3)}"
@@ -691,6 +693,11 @@ def main() -> None:
         "--wrapper", help="experiments: start each server as `python WRAPPER SCRIPT` (a profiler, socket options)"
     )
     parser.add_argument("--only", choices=["crossclass", "bare"], help="run one server kind only")
+    parser.add_argument(
+        "--batch-limit",
+        type=int,
+        help="CrossClass's CHAT_SEND_BATCH_LIMIT (default: the server's, 64; 1: no group commit, a frame per message)",
+    )
     args = parser.parse_args()
     if not 0 < args.senders <= args.clients:
         parser.error("--senders must be between 1 and --clients")

@@ -124,7 +124,14 @@ def exchange_database(request, tmp_path_factory):
 @pytest.fixture
 def two_servers(exchange_database, redis_namespace):  # noqa: F811
     """Processes A and B on the same database and Redis; stopped whatever happens."""
-    environ = {"SECRET_KEY": secrets.token_hex(32), "REDIS_URL": REDIS_URL, "REDIS_NAMESPACE": redis_namespace}
+    environ = {
+        "SECRET_KEY": secrets.token_hex(32),
+        "REDIS_URL": REDIS_URL,
+        "REDIS_NAMESPACE": redis_namespace,
+        # Bursts of sends in flight at once (group commit); the limit itself is tested elsewhere.
+        "SOCKET_EVENTS_PER_SECOND": "1000",
+        "SOCKET_EVENT_BURST": "1000",
+    }
     started: list[ServerProcess] = []
     try:
         for _ in range(2):
@@ -145,15 +152,21 @@ class ChatClient:
         self.username = username
         self.cookie = login_cookie(server.url, username, PASSWORD, timeout=WAIT)
         self.events: queue.Queue = queue.Queue()
+        self.batch_sizes: list[int] = []  # of each chat_event_batch received
         self.sio: socketio.Client | None = None
 
     def connect(self) -> ChatClient:
         # websocket-client sends its own Origin header; one in `headers` would be a second.
         self.sio = socketio.Client(reconnection=False, websocket_extra_options={"origin": self.server.url})
         self.sio.on("chat_event", self.events.put)
-        self.sio.on("chat_event_batch", lambda batch: [self.events.put(event) for event in batch["events"]])
+        self.sio.on("chat_event_batch", self._receive_batch)
         self.sio.connect(self.server.url, headers={"Cookie": self.cookie}, transports=["websocket"], wait_timeout=WAIT)
         return self
+
+    def _receive_batch(self, batch: dict) -> None:
+        self.batch_sizes.append(len(batch["events"]))
+        for event in batch["events"]:
+            self.events.put(event)
 
     def call(self, event: str, payload: dict) -> dict:
         return self.sio.call(event, payload, timeout=WAIT)
@@ -315,3 +328,69 @@ def test_one_client_id_sent_through_both_processes_is_one_message(
         (start + 2, racing_id),
     ]
     assert len(received) == 3
+
+
+def test_a_burst_of_sends_on_both_processes_is_group_committed_without_loss_or_gap(
+    exchange_database,
+    two_servers,
+    redis_namespace,  # noqa: F811
+    chat_clients,
+):
+    """Sends in flight at once share transactions (chat/group_commit.py) and reach readers as
+    chat_event_batch: each still gets its own ack with a unique seq, the seqs leave no gap,
+    a retry racing its original in the same burst is one message, and every reader gets
+    every message once."""
+    server_a, server_b = two_servers
+    channel_id = exchange_database.channel_id
+    ana, carla = chat_clients(server_a, "ana"), chat_clients(server_b, "carla")
+    ben_on_a, ben_on_b = chat_clients(server_a, "ben"), chat_clients(server_b, "ben")
+    start = ana.join(channel_id)["channel"]["last_seq"]
+    for reader in (carla, ben_on_a, ben_on_b):
+        reader.join(channel_id)
+    wait_until_subscribed(redis_namespace, 2)
+
+    burst = 30
+    retried = [str(uuid.uuid4()) for _ in range(3)]
+    acks: queue.Queue = queue.Queue()
+
+    def answered(username: str, client_id: str):
+        return lambda ack: acks.put(((username, client_id), ack))
+
+    sends = []
+    for n in range(burst):
+        for writer in (ana, carla):
+            client_id = str(uuid.uuid4())
+            sends.append((writer.username, client_id))
+            payload = {"channel_id": channel_id, "client_id": client_id, "body": f"{writer.username} {n}"}
+            writer.sio.emit("chat_send", payload, callback=answered(writer.username, client_id))
+        if n < len(retried):  # the original and its retry both in flight
+            for _ in range(2):
+                payload = {"channel_id": channel_id, "client_id": retried[n], "body": "sent twice"}
+                ana.sio.emit("chat_send", payload, callback=answered("ana", retried[n]))
+    answers = [acks.get(timeout=WAIT * 3) for _ in range(len(sends) + 2 * len(retried))]
+
+    assert all(ack["ok"] for _key, ack in answers), [ack for _key, ack in answers if not ack["ok"]]
+    by_client_id: dict[str, list[dict]] = {}
+    for (_username, client_id), ack in answers:
+        by_client_id.setdefault(client_id, []).append(ack)
+    for client_id in retried:
+        first, second = by_client_id[client_id]
+        assert (first["id"], first["seq"]) == (second["id"], second["seq"])
+        assert sorted([first["duplicate"], second["duplicate"]]) == [False, True]
+    new_seqs = sorted(ack["seq"] for acks_of in by_client_id.values() for ack in acks_of if not ack["duplicate"])
+    assert new_seqs == list(range(start + 1, start + 1 + len(sends) + len(retried))), "seqs unique and gap-free"
+
+    # Each process publishes in its own order: a fence from each, and all before them is in.
+    fences = [ana.send(channel_id, "fence A")["seq"], carla.send(channel_id, "fence B")["seq"]]
+    expected = {*new_seqs, *fences}
+    for reader in (ana, carla, ben_on_a, ben_on_b):
+        received: list[dict] = []
+        deadline = time.monotonic() + WAIT * 3
+        while not set(fences) <= {event["seq"] for event in received}:
+            assert time.monotonic() < deadline, f"{reader.username}: fences not received"
+            received.append(reader.events.get(timeout=WAIT * 3))
+        seqs = [event["seq"] for event in received]
+        assert sorted(seqs) == sorted(expected), f"{reader.username}: each message exactly once"
+    assert any(size > 1 for reader in (ana, carla, ben_on_a, ben_on_b) for size in reader.batch_sizes), (
+        "no chat_event_batch: the burst was not group-committed"
+    )

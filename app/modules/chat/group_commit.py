@@ -7,7 +7,7 @@ message went to every reader as a frame of its own.
 
 So the sends of one channel queue up in each process. The first one in leads: it lets the
 sends this process has already received come in (one turn of the event loop), takes up to
-MAX_BATCH of them, writes them with operations.write_messages in its own session, commits
+CHAT_SEND_BATCH_LIMIT of them (config.py), writes them with operations.write_messages in its own session, commits
 once, and the room gets the new messages as one event. Then every sender of the batch gets
 its own answer, and the first send still waiting (it came in while the batch was written)
 leads the next batch. Nothing waits on a timer: a send alone is written at once, and
@@ -30,10 +30,6 @@ from flask_babel import gettext as _
 from app.core.errors import AppError
 from app.extensions import db, socketio
 from app.modules.chat.operations import OutgoingMessage, SentMessage, write_messages
-
-# At most this many messages in one transaction: a bigger batch would hold the channel's
-# lock, and delay the first of its senders' acks, for longer than a few sends do now.
-MAX_BATCH = 64
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +84,11 @@ def send(message: OutgoingMessage) -> SentMessage:
 
 def _lead(lines: SendLines, channel_id: int) -> None:
     socketio.sleep(0)  # the sends already received run up to their place in the line
+    # Not more: a bigger batch holds the channel's lock, and its first sender's ack, longer.
+    limit = current_app.config["CHAT_SEND_BATCH_LIMIT"]
     with lines.lock:
         line = lines.by_channel[channel_id]
-        batch = [line.popleft() for _ in range(min(MAX_BATCH, len(line)))]
+        batch = [line.popleft() for _ in range(min(limit, len(line)))]
     results = None
     try:
         results = _write_and_commit([waiting.message for waiting in batch])
