@@ -71,3 +71,40 @@ def test_two_students_chat_live_and_a_teacher_hides_a_message(open_page):
         expect(page.locator(".chat-message", has_text="Hei from Helsinki")).to_have_count(0, timeout=LIVE)
         expect(page.locator(".chat-tombstone", has_text="hidden by a teacher")).to_have_count(1)
     assert_accessible(helsinki)
+
+
+def test_a_burst_committed_together_shows_once_and_in_order(open_page, chat_server):
+    """Sends that arrive together are group-committed and reach the page as one
+    chat_event_batch: the page shows every message once, in seq order."""
+    import queue
+    import uuid
+
+    import socketio
+
+    from tests.browser.conftest import DEMO_PASSWORD
+    from tests.conftest import login_cookie
+
+    helsinki = open_page(HELSINKI, viewport=PHONE)
+    channel_id = int(helsinki.locator("[data-chat]").get_attribute("data-channel-id"))
+    porto = socketio.Client(reconnection=False, websocket_extra_options={"origin": chat_server.url})
+    batches, acks = [], queue.Queue()
+    porto.on("chat_event_batch", lambda batch: batches.append([event["seq"] for event in batch["events"]]))
+    cookie = login_cookie(chat_server.url, PORTO, DEMO_PASSWORD, timeout=10)
+    porto.connect(chat_server.url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10)
+    try:
+        assert porto.call("chat_join", {"channel_id": channel_id}, timeout=10)["ok"]
+        texts = [f"burst message {n:02d}" for n in range(15)]  # within the default burst of 20 events
+        for text in texts:
+            payload = {"channel_id": channel_id, "client_id": str(uuid.uuid4()), "body": text}
+            porto.emit("chat_send", payload, callback=acks.put)
+        answers = [acks.get(timeout=10) for _ in texts]
+    finally:
+        porto.disconnect()
+
+    assert all(ack["ok"] for ack in answers), answers
+    assert any(len(batch) > 1 for batch in batches), f"no batch formed: {batches}"
+    shown = helsinki.locator(".chat-message .chat-text", has_text="burst message")
+    expect(shown).to_have_count(len(texts), timeout=LIVE)
+    seq_of = {ack["message"]["body_source"]: ack["seq"] for ack in answers}
+    assert shown.all_inner_texts() == sorted(texts, key=seq_of.get)
+    assert_accessible(helsinki)
