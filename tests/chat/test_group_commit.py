@@ -24,6 +24,13 @@ def outgoing(user, channel, body: str, client_id: str | None = None) -> operatio
     return prepared
 
 
+def saved(user, channel, body: str, client_id: str) -> operations.SentMessage:
+    """A message written and committed on its own, before the batch under test."""
+    (result,) = operations.write_messages([outgoing(user, channel, body, client_id)])
+    db.session.commit()
+    return result
+
+
 def stored_seqs(channel) -> list[int]:
     return list(db.session.scalars(select(Message.seq).where(Message.channel_id == channel.id).order_by(Message.seq)))
 
@@ -95,8 +102,7 @@ def test_a_retry_in_the_same_batch_or_a_later_one_is_answered_with_the_first_and
 def test_someone_elses_client_id_fails_alone(exchange):
     channel = exchange.channel
     taken = new_client_id()
-    (bens,) = operations.write_messages([outgoing(exchange.ben, channel, "mine", taken)])
-    db.session.commit()
+    bens = saved(exchange.ben, channel, "mine", taken)
     start = next_seq(channel)
 
     stolen, fine = operations.write_messages(
@@ -112,8 +118,7 @@ def test_someone_elses_client_id_fails_alone(exchange):
 def test_a_lock_set_after_the_checks_refuses_the_pupils_of_the_batch_but_not_the_teacher(exchange):
     channel = exchange.channel
     saved_id = new_client_id()
-    (saved,) = operations.write_messages([outgoing(exchange.ana, channel, "before the lock", saved_id)])
-    db.session.commit()
+    before_the_lock = saved(exchange.ana, channel, "before the lock", saved_id)
     start = next_seq(channel)
     batch = [
         outgoing(exchange.ana, channel, "too late"),
@@ -128,8 +133,8 @@ def test_a_lock_set_after_the_checks_refuses_the_pupils_of_the_batch_but_not_the
 
     assert isinstance(refused, AppError) and refused.code == "channel_locked"
     assert (teachers.seq, teachers.duplicate) == (start, False)
-    assert (retry.id, retry.duplicate) == (saved.id, True)
-    assert stored_seqs(channel)[-2:] == [saved.seq, start] and next_seq(channel) == start + 1
+    assert (retry.id, retry.duplicate) == (before_the_lock.id, True)
+    assert stored_seqs(channel)[-2:] == [before_the_lock.seq, start] and next_seq(channel) == start + 1
 
 
 def _waiting_line(app, channel_id: int, messages) -> tuple[group_commit.SendLines, list]:
