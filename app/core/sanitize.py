@@ -33,7 +33,7 @@ _markdown.validateLink = lambda url: url.lower().startswith(("http://", "https:/
 # followed by a space or ends it, so no URL, domain or e-mail address can hide in it for
 # linkify. Such text renders as itself in one paragraph; most chat messages are like this,
 # and rendering them through markdown-it and nh3 was a tenth of a send's CPU.
-# tests/test_sanitize.py checks against the full path that the two agree on every such text.
+# tests/core/test_sanitize.py checks against the full path that the two agree on every such text.
 _PLAIN_LINE = re.compile(r"[^\W\d_](?:[^\W_]|[ ,;!?'\"()\-]|[.:](?= |\Z))*(?<! )", re.UNICODE)
 
 

@@ -7,8 +7,8 @@ message went to every reader as a frame of its own.
 
 So the sends of one channel queue up in each process. The first one in leads: it lets the
 sends this process has already received come in (one turn of the event loop), takes up to
-CHAT_SEND_BATCH_LIMIT of them (config.py), writes them with operations.write_messages in its own session, commits
-once, and the room gets the new messages as one event. Then every sender of the batch gets
+CHAT_SEND_BATCH_LIMIT of them (config.py), writes them with operations.write_messages in
+its own session, commits once, and the room gets the new messages as one event. Then every sender of the batch gets
 its own answer, and the first send still waiting (it came in while the batch was written)
 leads the next batch. Nothing waits on a timer: a send alone is written at once, and
 batches grow only as sends arrive faster than they are written.
@@ -64,16 +64,18 @@ def send(message: OutgoingMessage) -> SentMessage:
     it as saved (or as saved before: a duplicate); raises its refusal."""
     lines = _lines()
     waiting = _Waiting(message)
+    if message.channel_id in lines.by_channel:
+        # It will wait: its read transaction ends, and its connection goes back to the pool
+        # for the leader, first. (Not once in the line: a send handed the lead must be
+        # there to take it, whatever a commit might raise.)
+        db.session.commit()
     with lines.lock:
         line = lines.by_channel.get(message.channel_id)
-        if line is None:
+        if line is None:  # (also when the line ended meanwhile: then it leads)
             line = lines.by_channel[message.channel_id] = deque()
             waiting.leads = True
         line.append(waiting)
     if not waiting.leads:
-        # Nothing of this event's session is needed any more: its read transaction ends and
-        # its connection goes back to the pool for the leader's while this one waits.
-        db.session.commit()
         waiting.woken.wait()
     if waiting.leads and waiting.result is None:  # first in, or handed the lead
         _lead(lines, message.channel_id)
