@@ -247,6 +247,24 @@ if (root) {
     }
   }
 
+  const pluralRules = new Intl.PluralRules(document.documentElement.lang || "en");
+
+  function showUnread(badge, count) {
+    badge.dataset.count = String(count);
+    badge.querySelector("[data-unread-count]").textContent = String(count);
+    const form = pluralRules.select(count) === "one" ? "UnreadOne" : "UnreadOther";
+    badge.querySelector("[data-unread-label]").textContent = ` ${label(form)}`;
+    badge.hidden = count === 0;
+  }
+
+  async function watchOtherChannels() {
+    // The server sends a chat_notice per new message in those the user may read.
+    const others = [...document.querySelectorAll("[data-unread-badge]")]
+      .map((badge) => Number(badge.dataset.unreadBadge))
+      .filter((id) => id !== channelId);
+    if (others.length) await emit("chat_watch", { channel_ids: others });
+  }
+
   async function join() {
     const ack = await emit("chat_join", { channel_id: channelId, last_seq: lastSeq });
     if (!ack.ok) {
@@ -273,6 +291,7 @@ if (root) {
     if (around !== null) await showAround();
     root.dataset.joined = "true";
     syncPresence();
+    watchOtherChannels();
     reportRead();
     for (const clientId of pending.keys()) deliver(clientId); // resend what was not acknowledged
   }
@@ -394,7 +413,7 @@ if (root) {
       const ack = await emit("chat_read", { channel_id: channelId, seq });
       if (ack.ok) {
         readSent = Math.max(readSent, ack.last_read_seq);
-        if (ownBadge) ownBadge.hidden = true;
+        if (ownBadge) showUnread(ownBadge, 0);
       }
     }, READ_REPORT_DELAY_MS);
   }
@@ -503,10 +522,16 @@ if (root) {
   }, PRESENCE_REFRESH_MS);
   socket.on("chat_typing", someoneTyping);
   socket.on("chat_read", (mark) => {
-    // Another tab of this user read a channel: its count goes (a new message shows it again on the next page).
+    // Another tab of this user read a channel: its count goes.
     if (mark.channel_id === channelId) readSent = Math.max(readSent, mark.last_read_seq);
     const badge = document.querySelector(`[data-unread-badge="${mark.channel_id}"]`);
-    if (badge) badge.hidden = true;
+    if (badge) showUnread(badge, 0);
+  });
+  socket.on("chat_notice", (notice) => {
+    // New messages in another channel of the list (chat_watch): its unread count goes up.
+    const badge = notice.channel_id !== channelId && document.querySelector(`[data-unread-badge="${notice.channel_id}"]`);
+    const added = notice.author_ids.filter((id) => id !== userId).length;
+    if (badge && added) showUnread(badge, Number(badge.dataset.count) + added);
   });
   socket.on("chat_online", (person) => {
     if (person.channel_id !== channelId) return;

@@ -108,3 +108,28 @@ def test_a_burst_committed_together_shows_once_and_in_order(open_page, chat_serv
     seq_of = {ack["message"]["body_source"]: ack["seq"] for ack in answers}
     assert shown.all_inner_texts() == sorted(texts, key=seq_of.get)
     assert_accessible(helsinki)
+
+
+def test_the_unread_count_of_another_channel_rises_live(open_page):
+    """A teacher on the teachers' channel sees the exchange channel's count go up as pupils write."""
+    from tests.browser.chat_support import joined
+
+    porto = open_page(PORTO, viewport=PHONE)
+    exchange_channel = porto.locator("[data-chat]").get_attribute("data-channel-id")
+    teacher = open_page(TEACHER, viewport=PHONE)
+    teacher.locator("[data-channel-link]", has_text="Teachers").click()
+    joined(teacher)
+    badge = teacher.locator(f'[data-unread-badge="{exchange_channel}"]')
+    before = int(badge.get_attribute("data-count"))
+
+    say(porto, "News for everyone")
+    say(porto, "And more news")
+    expect(badge).to_have_attribute("data-count", str(before + 2), timeout=LIVE)
+    expect(badge).to_be_visible()
+    expect(badge).to_have_text(f"{before + 2} unread messages")
+    expect(message(teacher, "News for everyone")).to_have_count(0)  # a count, not the message
+    assert_accessible(teacher)
+
+    teacher.locator(f'[data-channel-link="{exchange_channel}"]').click()
+    expect(message(teacher, "And more news")).to_be_visible(timeout=LIVE)
+    expect(teacher.locator(f'[data-unread-badge="{exchange_channel}"]')).to_be_hidden(timeout=LIVE)

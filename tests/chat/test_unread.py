@@ -77,9 +77,62 @@ def test_chat_page_and_project_page_show_unread_counts(exchange, browsers):
     send(ana, exchange.channel.id, "two")
     http = browsers.http(exchange.ben)
     chat = http.get(f"/exchanges/{exchange.project.id}/chat").get_data(as_text=True)
-    assert f'data-unread-badge="{exchange.channel.id}">2<' in chat
+    assert f'data-unread-badge="{exchange.channel.id}" data-count="2"><span data-unread-count>2<' in chat
     project_page = http.get(f"/exchanges/{exchange.project.id}").get_data(as_text=True)
     assert "data-chat-unread-total>2<" in project_page and "unread messages" in project_page
 
     read(browsers.socket(http), exchange.channel.id, 2)
     assert "data-chat-unread-total" not in http.get(f"/exchanges/{exchange.project.id}").get_data(as_text=True)
+
+
+def watch(sock, channel_ids) -> dict:
+    return sock.emit("chat_watch", {"channel_ids": channel_ids}, callback=True)
+
+
+def notices(sock) -> list[dict]:
+    return [item["args"][0] for item in sock.get_received() if item["name"] == "chat_notice"]
+
+
+def test_a_page_on_another_channel_hears_of_new_messages_for_its_unread_count(exchange, browsers):
+    """chat_watch: a page open on one channel gets a chat_notice (not the message) for each
+    new message in the others it lists, with who wrote it."""
+    from tests.chat.test_team_channels import form_teams
+
+    channels = form_teams(exchange, [exchange.ana], [exchange.ben])
+    anas_team, bens_team = (channels[team.id] for team in exchange.project.teams)
+    ana, teacher = browsers.connect_as(exchange.ana), browsers.connect_as(exchange.teacher)
+    ack = watch(ana, [exchange.channel.id, anas_team.id, bens_team.id, exchange.teachers_channel.id, 2**31 - 1])
+    assert ack["ok"] and ack["watching"] == [exchange.channel.id, anas_team.id]  # not Ben's team's, nor the teachers'
+    assert watch(teacher, [exchange.channel.id, bens_team.id])["watching"] == [exchange.channel.id, bens_team.id]
+
+    sent = send(browsers.connect_as(exchange.ben), bens_team.id, "team talk")
+    assert sent["ok"]
+    assert notices(ana) == []  # nothing of a channel Ana may not read
+    assert notices(teacher) == [{"channel_id": bens_team.id, "seq": sent["seq"], "author_ids": [exchange.ben.id]}]
+    send(ana, exchange.channel.id, "hello all")
+    (notice,) = notices(teacher)
+    assert notice["channel_id"] == exchange.channel.id and notice["author_ids"] == [exchange.ana.id]
+    assert all(item["name"] != "chat_event" for item in teacher.get_received())  # a notice, not the message
+
+
+def test_chat_watch_refuses_what_it_does_not_understand(exchange, browsers):
+    from app.modules.chat.sockets import WATCH_LIMIT
+
+    ana = browsers.connect_as(exchange.ana)
+    for bad in [None, "1", [1, "2"], [True], [-1], [2**31], list(range(1, WATCH_LIMIT + 2))]:
+        ack = watch(ana, bad)
+        assert ack["ok"] is False and ack["error"]["code"] == "invalid_input", bad
+    assert watch(ana, [exchange.channel.id] * 3)["watching"] == [exchange.channel.id]
+
+
+def test_a_teacher_does_not_watch_the_pupils_direct_channels(exchange, browsers):
+    """Teachers may read them for safeguarding, but they are not theirs: never unread for them."""
+    from app.modules.chat.operations import open_direct_channel
+    from tests.chat.test_team_channels import form_teams
+
+    form_teams(exchange, [exchange.ana, exchange.ben])
+    exchange.project.teams[0].allow_direct_messages = True
+    direct = open_direct_channel(exchange.ana, exchange.project, exchange.ben.id)
+    db.session.flush()
+    assert watch(browsers.connect_as(exchange.teacher), [direct.id])["watching"] == []
+    assert watch(browsers.connect_as(exchange.ben), [direct.id])["watching"] == [direct.id]

@@ -93,7 +93,8 @@ def archive_team_channels(project: Project, team_ids=(), **_details) -> None:
             TeamMembership.project_id == project.id, TeamMembership.team_id.in_(list(team_ids))
         )
     )
-    leave_rooms_after_commit(pupils, [queries.channel_room(channel.id) for channel in old])
+    rooms = [room for channel in old for room in (queries.channel_room(channel.id), queries.notice_room(channel.id))]
+    leave_rooms_after_commit(pupils, rooms)
 
 
 @signals.team_renamed.connect
@@ -296,6 +297,11 @@ def write_messages(batch: Sequence[OutgoingMessage]) -> list[SentMessage | Excep
         emit_after_commit(db.session, "chat_event", events[0], room)
     elif events:
         emit_after_commit(db.session, "chat_event_batch", {"channel_id": channel_id, "events": events}, room)
+    if events:
+        # Who wrote each (a page does not count its own user's messages as unread).
+        author_ids = [event["message"]["author_id"] for event in events]
+        notice = {"channel_id": channel_id, "seq": events[-1]["seq"], "author_ids": author_ids}
+        emit_after_commit(db.session, "chat_notice", notice, queries.notice_room(channel_id))
     return results
 
 

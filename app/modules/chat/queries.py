@@ -44,6 +44,18 @@ def channel_room(channel_id: int) -> str:
     return f"{CHANNEL_ROOM_PREFIX}{channel_id}"
 
 
+def notice_room(channel_id: int) -> str:
+    """Pages open on another channel listen here for this one's new messages (chat_notice),
+    to keep its unread count live without receiving its messages."""
+    return f"chat:notice:{channel_id}"
+
+
+def counts_unread(channel: Channel, user: User) -> bool:
+    """A teacher is not a member of the pupils' direct channels (they may read them for
+    safeguarding): those never count as unread for them."""
+    return channel.kind != ChannelKind.DIRECT or user.is_student
+
+
 # Who may write in a channel they can read; visitors (a coordinator, a parent) only read.
 WRITER_ROLES = (*TEACHER_ROLES, ProjectRole.STUDENT, ProjectRole.GUEST_MENTOR)
 
@@ -242,12 +254,9 @@ def users_by_id(user_ids: Iterable[int]) -> dict[int, User]:
 
 
 def unread_counts(user: User, channels: Iterable[Channel]) -> dict[int, int]:
-    """Per channel: the messages by others, not removed, after what the user has read.
-
-    A teacher is not a member of the pupils' direct channels (they may read them for
-    safeguarding): those never count as unread for them.
-    """
-    channel_ids = [c.id for c in channels if c.kind != ChannelKind.DIRECT or user.is_student]
+    """Per channel: the messages by others, not removed, after what the user has read
+    (in the channels that counts_unread for the user)."""
+    channel_ids = [c.id for c in channels if counts_unread(c, user)]
     if not channel_ids:
         return {}
     read = and_(ChannelRead.channel_id == Message.channel_id, ChannelRead.user_id == user.id)

@@ -24,6 +24,9 @@ from app.realtime import socket_event
 # A typing notice is passed on at most once per this many seconds per socket and channel
 # (the page sends one every 3 s while someone types; the rest is noise).
 TYPING_INTERVAL_SECONDS = 2.0
+# At most this many channels in one chat_watch (a page lists an exchange's channels: a few
+# teams, the teachers, a pupil's direct conversations).
+WATCH_LIMIT = 100
 _typing_seen: dict[tuple[str, int], float] = {}
 _typing_lock = threading.Lock()
 
@@ -51,6 +54,7 @@ def _channel(payload: dict):
         # Access ended (or never was): this socket must stop receiving the channel too.
         if isinstance(channel_id, int):
             leave_room(queries.channel_room(channel_id))
+            leave_room(queries.notice_room(channel_id))
         raise
 
 
@@ -78,6 +82,31 @@ def chat_join(payload=None):
         return {**result, "messages": queries.message_views(messages), "has_older": has_older}
     events, has_more = queries.events_after(channel.id, last_seq)
     return {**result, "events": queries.event_views(events), "has_more": has_more}
+
+
+@socket_event("chat_watch")
+def chat_watch(payload=None):
+    """The page's other channels, whose unread counts it keeps live: it gets a chat_notice for
+    each new message in those the user may read now (and that count as unread for them)."""
+    payload = _payload(payload)
+    channel_ids = payload.get("channel_ids")
+    if (
+        not isinstance(channel_ids, list)
+        or len(channel_ids) > WATCH_LIMIT
+        or not all(is_db_int(channel_id) for channel_id in channel_ids)
+    ):
+        raise InvalidInput(_("This request is not understood. Please reload the page."), field="channel_ids")
+    watching = []
+    for channel_id in dict.fromkeys(channel_ids):
+        try:
+            channel = queries.channel_for_user(channel_id, current_user).channel
+        except (PermissionDenied, NotFound):
+            leave_room(queries.notice_room(channel_id))
+            continue
+        if queries.counts_unread(channel, current_user):
+            join_room(queries.notice_room(channel_id))
+            watching.append(channel_id)
+    return {"watching": watching}
 
 
 @socket_event("chat_events")
