@@ -136,3 +136,20 @@ def test_a_teacher_does_not_watch_the_pupils_direct_channels(exchange, browsers)
     db.session.flush()
     assert watch(browsers.connect_as(exchange.teacher), [direct.id])["watching"] == []
     assert watch(browsers.connect_as(exchange.ben), [direct.id])["watching"] == [direct.id]
+
+
+def test_watching_more_channels_costs_no_more_queries(exchange, make, browsers):
+    """One look at the exchange's channels, not an access check per listed channel."""
+    from tests.chat.test_send_cost import recorded_statements
+    from tests.chat.test_team_channels import form_teams
+
+    carla, dora = make.student(exchange.class_pt), make.student(exchange.class_de)
+    channels = form_teams(exchange, [exchange.ana, exchange.ben], [carla], [dora])
+    teacher = browsers.connect_as(exchange.teacher)
+    watch(teacher, [exchange.channel.id])  # warm-up: the socket's first event loads more
+    counts = []
+    for listed in ([exchange.channel.id], [exchange.channel.id, *(c.id for c in channels.values())]):
+        with recorded_statements() as statements:
+            assert watch(teacher, listed)["watching"] == listed
+        counts.append(len(statements))
+    assert counts[1] == counts[0], counts

@@ -223,6 +223,17 @@ def channels_for(project: Project, user: User) -> list[Channel]:
     return sorted(readable, key=lambda c: (is_archived(c), KIND_ORDER[c.kind], c.name.casefold(), c.id))
 
 
+def readable_among(channel_ids: Iterable[int], user: User) -> dict[int, Channel]:
+    """Of these channels, those the user may read now, by id: channels_for once per project
+    (a page lists one exchange's channels), not an access check per channel."""
+    wanted = set(channel_ids)
+    projects = db.session.scalars(
+        select(Project).where(Project.id.in_(select(Channel.project_id).where(Channel.id.in_(wanted))))
+    )
+    readable = (channel for project in projects for channel in channels_for(project, user))
+    return {channel.id: channel for channel in readable if channel.id in wanted}
+
+
 def reader_ids(access: ChannelAccess) -> set[int]:
     """Who may read the channel now (people who read through a school role, such as a
     coordinator, are not counted: they are not part of the exchange's people)."""

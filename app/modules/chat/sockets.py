@@ -96,16 +96,15 @@ def chat_watch(payload=None):
         or not all(is_db_int(channel_id) for channel_id in channel_ids)
     ):
         raise InvalidInput(_("This request is not understood. Please reload the page."), field="channel_ids")
+    readable = queries.readable_among(channel_ids, current_user)
     watching = []
     for channel_id in dict.fromkeys(channel_ids):
-        try:
-            channel = queries.channel_for_user(channel_id, current_user).channel
-        except (PermissionDenied, NotFound):
-            leave_room(queries.notice_room(channel_id))
-            continue
-        if queries.counts_unread(channel, current_user):
+        channel = readable.get(channel_id)
+        if channel is not None and queries.counts_unread(channel, current_user):
             join_room(queries.notice_room(channel_id))
             watching.append(channel_id)
+        else:
+            leave_room(queries.notice_room(channel_id))
     return {"watching": watching}
 
 
