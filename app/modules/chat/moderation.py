@@ -189,28 +189,11 @@ def close_reports(teacher: User, project: Project, message: Message, status: Rep
     """Marks every open report of the message handled, at once; returns how many there were."""
     require_project_role(project, teacher, *TEACHER_ROLES)
     require_open(project)
-    closed = db.session.execute(
-        update(MessageReport)
-        .where(MessageReport.message_id == message.id, MessageReport.status == ReportStatus.OPEN)
-        .values(status=status, handled_by_id=teacher.id, handled_at=utcnow()),
-        execution_options={"synchronize_session": False},
-    ).rowcount
+    closed = _close_open_reports(teacher, project, message, status, outcome)
     if not closed:
         # Another teacher was quicker; their decision stands.
         raise Conflict(_("These reports have already been handled by another teacher."), code="already_handled")
     db.session.expire_all()
-    action = "report_dismissed" if status == ReportStatus.DISMISSED else "report_acted"
-    log_action(
-        project.id,
-        teacher.id,
-        action,
-        channel_id=message.channel_id,
-        message_id=message.id,
-        target_user_id=message.author_id,
-        reports=closed,
-        outcome=outcome,
-    )
-    _send_report_count(project)
     return closed
 
 
@@ -218,17 +201,22 @@ def close_reports_acted_on(teacher: User, project: Project, message: Message, ou
     """Closes the message's open reports as acted on when a teacher dealt with it outside the
     queue (hid it from the chat page): the queue must not keep asking about a message that is
     gone. Logged and counted like the queue's own action; returns how many were open."""
+    return _close_open_reports(teacher, project, message, ReportStatus.ACTED, outcome)
+
+
+def _close_open_reports(teacher: User, project: Project, message: Message, status: ReportStatus, outcome: str) -> int:
+    """One UPDATE, so two teachers deciding at once close each report once; logged when any were open."""
     closed = db.session.execute(
         update(MessageReport)
         .where(MessageReport.message_id == message.id, MessageReport.status == ReportStatus.OPEN)
-        .values(status=ReportStatus.ACTED, handled_by_id=teacher.id, handled_at=utcnow()),
+        .values(status=status, handled_by_id=teacher.id, handled_at=utcnow()),
         execution_options={"synchronize_session": False},
     ).rowcount
     if closed:
         log_action(
             project.id,
             teacher.id,
-            "report_acted",
+            "report_dismissed" if status == ReportStatus.DISMISSED else "report_acted",
             channel_id=message.channel_id,
             message_id=message.id,
             target_user_id=message.author_id,
