@@ -8,6 +8,7 @@ import json
 import secrets
 import subprocess
 import sys
+import textwrap
 from contextlib import contextmanager
 
 from playwright.sync_api import expect
@@ -16,6 +17,37 @@ from tests.browser.conftest import DESKTOP, Watch, log_in
 from tests.conftest import ROOT, ServerProcess, prepare_database
 
 LIVE = 8_000  # ms: how long a live update may take to show
+TEACHER = "ana.porto@demo.crossclass.eu"  # the Porto class's teacher in the demo data
+PORTO, HELSINKI = "student.porto.1", "student.helsinki.1"
+
+_EXCHANGE_SCRIPT = """
+import json
+from app import create_app
+from app.auth.models import User
+from app.extensions import db
+from app.modules.projects.operations import create_project
+from sqlalchemy import select
+{imports}
+app = create_app()
+with app.app_context():
+    porto, helsinki = (db.session.scalar(select(User).where(User.username == name)) for name in {logins!r})
+    classes = [porto.memberships[0].school_class, helsinki.memberships[0].school_class]
+    project = create_project(classes[0].teacher_id, classes, {title!r})
+{then}
+    db.session.commit()
+"""
+
+
+def exchange_script(title: str, then: str = "print(project.id)", imports: str = "") -> str:
+    """A setup script for start_chat_server: the exchange of the Porto and Helsinki demo classes
+    (`project`, its pupils `porto` and `helsinki`), then the lines of `then` (their last print
+    is what the server's facts are), then the commit."""
+    return _EXCHANGE_SCRIPT.format(
+        imports=textwrap.dedent(imports).strip(),
+        logins=(PORTO, HELSINKI),
+        title=title,
+        then=textwrap.indent(textwrap.dedent(then).strip(), "    "),
+    )
 
 
 def start_chat_server(tmp_path_factory, name: str, setup_script: str) -> ServerProcess:

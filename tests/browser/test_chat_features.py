@@ -7,42 +7,40 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.chat_support import LIVE, chat_pages, joined, message, say, start_chat_server
+from tests.browser.chat_support import (
+    HELSINKI,
+    LIVE,
+    PORTO,
+    TEACHER,
+    chat_pages,
+    exchange_script,
+    joined,
+    message,
+    say,
+    start_chat_server,
+)
 from tests.browser.conftest import PHONE, assert_accessible, screenshot
 
 pytestmark = pytest.mark.browser
 
-TEACHER = "ana.porto@demo.crossclass.eu"
-PORTO, HELSINKI = "student.porto.1", "student.helsinki.1"
-
-_MAKE_PROJECT = """
-import json
-from app import create_app
-from app.auth.models import User
-from app.extensions import db
+_TEAM_OF_BOTH = """
+team = Team(project_id=project.id, name="Bakers", position=1, allow_direct_messages=True)
+team.memberships = [TeamMembership(project_id=project.id, student_id=p.id) for p in (porto, helsinki)]
+project.teams.append(team)
+db.session.flush()
+ensure_channels(project)
+print(json.dumps({"project": project.id, "porto": porto.display_name, "helsinki": helsinki.display_name}))
+"""
+_TEAM_IMPORTS = """
 from app.modules.chat.operations import ensure_channels
 from app.modules.projects.models import Team, TeamMembership
-from app.modules.projects.operations import create_project
-from sqlalchemy import select
-
-app = create_app()
-with app.app_context():
-    porto, helsinki = (db.session.scalar(select(User).where(User.username == name)) for name in {logins!r})
-    classes = [porto.memberships[0].school_class, helsinki.memberships[0].school_class]
-    project = create_project(classes[0].teacher_id, classes, "Bread and code")
-    team = Team(project_id=project.id, name="Bakers", position=1, allow_direct_messages=True)
-    team.memberships = [TeamMembership(project_id=project.id, student_id=p.id) for p in (porto, helsinki)]
-    project.teams.append(team)
-    db.session.flush()
-    ensure_channels(project)
-    db.session.commit()
-    print(json.dumps({{"project": project.id, "porto": porto.display_name, "helsinki": helsinki.display_name}}))
 """
 
 
 @pytest.fixture(scope="module")
 def chat_server(tmp_path_factory):
-    server = start_chat_server(tmp_path_factory, "chat-features", _MAKE_PROJECT.format(logins=(PORTO, HELSINKI)))
+    script = exchange_script("Bread and code", _TEAM_OF_BOTH, _TEAM_IMPORTS)
+    server = start_chat_server(tmp_path_factory, "chat-features", script)
     yield server
     server.stop()
 

@@ -5,35 +5,26 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.chat_support import LIVE, chat_pages, message, say, start_chat_server
+from tests.browser.chat_support import (
+    HELSINKI,
+    LIVE,
+    PORTO,
+    TEACHER,
+    chat_pages,
+    exchange_script,
+    message,
+    say,
+    start_chat_server,
+)
 from tests.browser.conftest import PHONE, assert_accessible
 
 pytestmark = pytest.mark.browser
-
-TEACHER = "ana.porto@demo.crossclass.eu"
-PORTO, HELSINKI = "student.porto.1", "student.helsinki.1"
-
-_MAKE_PROJECT = """
-from app import create_app
-from app.auth.models import User
-from app.extensions import db
-from app.modules.projects.operations import create_project
-from sqlalchemy import select
-
-app = create_app()
-with app.app_context():
-    porto, helsinki = (db.session.scalar(select(User).where(User.username == name)) for name in {logins!r})
-    classes = [porto.memberships[0].school_class, helsinki.memberships[0].school_class]
-    project = create_project(classes[0].teacher_id, classes, "Kitchen meets ICT")
-    db.session.commit()
-    print(project.id)
-"""
 
 
 @pytest.fixture(scope="module")
 def chat_server(tmp_path_factory):
     """Seeded with the demo data and one exchange between Porto and Helsinki."""
-    server = start_chat_server(tmp_path_factory, "chat", _MAKE_PROJECT.format(logins=(PORTO, HELSINKI)))
+    server = start_chat_server(tmp_path_factory, "chat", exchange_script("Kitchen meets ICT"))
     yield server
     server.stop()
 

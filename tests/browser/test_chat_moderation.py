@@ -8,44 +8,45 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.chat_support import LIVE, chat_pages, message, say, start_chat_server
+from tests.browser.chat_support import (
+    HELSINKI,
+    LIVE,
+    PORTO,
+    TEACHER,
+    chat_pages,
+    exchange_script,
+    message,
+    say,
+    start_chat_server,
+)
 from tests.browser.conftest import DEMO_PASSWORD, PHONE, assert_accessible
 
 pytestmark = pytest.mark.browser
 
-TEACHER = "ana.porto@demo.crossclass.eu"
 VISITOR = "parent.visitor@example.org"  # a parent who reads the exchange (role VISITOR)
-PORTO, HELSINKI = "student.porto.1", "student.helsinki.1"
 
-_MAKE_PROJECT = """
-from app import create_app
-from app.auth.models import AccountStatus, Role, User
+_ADD_VISITOR = """
+visitor = User(
+    username={visitor!r}, email={visitor!r}, password_hash=hash_password({password!r}),
+    display_name="Paula Parent", role=Role.GUEST, status=AccountStatus.ACTIVE,
+)
+db.session.add(visitor)
+db.session.flush()
+db.session.add(ProjectMember(project_id=project.id, user_id=visitor.id, role=ProjectRole.VISITOR))
+print(project.id)
+"""
+_VISITOR_IMPORTS = """
+from app.auth.models import AccountStatus, Role
 from app.auth.passwords import hash_password
-from app.extensions import db
 from app.modules.projects.models import ProjectMember, ProjectRole
-from app.modules.projects.operations import create_project
-from sqlalchemy import select
-
-app = create_app()
-with app.app_context():
-    porto, helsinki = (db.session.scalar(select(User).where(User.username == name)) for name in {logins!r})
-    classes = [porto.memberships[0].school_class, helsinki.memberships[0].school_class]
-    project = create_project(classes[0].teacher_id, classes, "Moderated kitchen")
-    visitor = User(
-        username={visitor!r}, email={visitor!r}, password_hash=hash_password({password!r}),
-        display_name="Paula Parent", role=Role.GUEST, status=AccountStatus.ACTIVE,
-    )
-    db.session.add(visitor)
-    db.session.flush()
-    db.session.add(ProjectMember(project_id=project.id, user_id=visitor.id, role=ProjectRole.VISITOR))
-    db.session.commit()
-    print(project.id)
 """
 
 
 @pytest.fixture(scope="module")
 def moderation_server(tmp_path_factory):
-    script = _MAKE_PROJECT.format(logins=(PORTO, HELSINKI), visitor=VISITOR, password=DEMO_PASSWORD)
+    script = exchange_script(
+        "Moderated kitchen", _ADD_VISITOR.format(visitor=VISITOR, password=DEMO_PASSWORD), _VISITOR_IMPORTS
+    )
     server = start_chat_server(tmp_path_factory, "moderation", script)
     yield server
     server.stop()
