@@ -147,6 +147,7 @@ def load_config(environ=None, instance_dir: Path | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(
             database_url, _int_setting(environ, "DATABASE_POOL_SIZE", 20, 1, 500)
         ),
+        "DATABASE_PING_AFTER_IDLE_SECONDS": _int_setting(environ, "DATABASE_PING_AFTER_IDLE_SECONDS", 10, 0, 3600),
         "REDIS_URL": _redis_url(environ),
         # Keys and the pub/sub channel start with this, so several deployments (or test
         # runs) can share one Redis without seeing each other.
@@ -205,8 +206,17 @@ def _engine_options(database_url: str, pool_size: int) -> dict:
     if database_url.startswith("sqlite"):
         # WAL and the busy timeout are set per connection in app/core/db.py.
         return {"connect_args": {"timeout": 15}}
-    # Under gevent, every socket event in progress holds a connection. A pool smaller than
-    # the events a busy process runs at once (SQLAlchemy's default keeps 5) closes each
-    # connection beyond it on return and opens a new one for the next event: a PostgreSQL
-    # backend started per event was most of a busy chat channel's database time.
-    return {"pool_pre_ping": True, "pool_size": pool_size, "max_overflow": pool_size}
+    return {
+        # Under gevent every socket event in progress holds a connection. A pool that opened
+        # more at peaks (an "overflow") closed them again on return: a PostgreSQL backend
+        # started and ended per event was most of a busy chat channel's database time. A fixed
+        # pool lets the events beyond it wait their turn, which costs less.
+        "pool_size": pool_size,
+        "max_overflow": 0,
+        # The most recently used connection first: a quiet process works on a few warm
+        # backends (their catalog caches and prepared statements) instead of cycling through all.
+        "pool_use_lifo": True,
+        # No ping at every checkout (a round trip per socket event): app/core/db.py pings a
+        # connection only after it sat idle (DATABASE_PING_AFTER_IDLE_SECONDS).
+        "pool_pre_ping": False,
+    }

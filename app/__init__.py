@@ -48,6 +48,11 @@ def create_app(overrides: dict | None = None, environ=None) -> Flask:
     from app.extensions import babel, csrf, db, login_manager, migrate
 
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        from app.core.db import ping_after_idle
+
+        with app.app_context():
+            ping_after_idle(db.engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)

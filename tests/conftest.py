@@ -14,6 +14,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -309,7 +310,14 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """`python wsgi.py` in its own process, as `make run` starts it."""
+    """`python wsgi.py` in its own process, as `make run` starts it.
+
+    Its output goes to a file, not a pipe: nobody reads a pipe while the tests run, and once
+    its buffer (64 KiB) is full, the server's next log line blocks the whole server.
+    """
+
+    # The servers up now, whose output a failing test's report shows (pytest_runtest_makereport).
+    running: list[ServerProcess] = []
 
     def __init__(self, database_url: str, port: int | None = None, **environ):
         self.port = port or free_port()
@@ -323,22 +331,32 @@ class ServerProcess:
             **environ,
         }
         self.process: subprocess.Popen | None = None
+        self.log = tempfile.TemporaryFile(mode="w+", prefix=f"server-{self.port}-")  # noqa: SIM115 (closed by stop())
+
+    def output(self) -> str:
+        """Everything the server printed so far."""
+        if self.log.closed:
+            return self.final_output
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
 
     def start(self) -> ServerProcess:
         self.process = subprocess.Popen(
             [sys.executable, "wsgi.py"],
             cwd=ROOT,
             env=self.environ,
-            stdout=subprocess.PIPE,
+            stdout=self.log,
             stderr=subprocess.STDOUT,
             text=True,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stdout.read()}")
+                raise RuntimeError(f"server exited: {self.output()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    ServerProcess.running.append(self)
                     return self
             except OSError:
                 time.sleep(0.1)
@@ -346,6 +364,8 @@ class ServerProcess:
         raise RuntimeError("server did not start within 30 s")
 
     def stop(self) -> None:
+        if self in ServerProcess.running:
+            ServerProcess.running.remove(self)
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -353,8 +373,20 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process and self.process.stdout:
-            self.process.stdout.close()
+        if not self.log.closed:
+            self.final_output = self.output()
+            self.log.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing test's report ends with what its servers printed: their tracebacks and warnings
+    are most often the reason, and the servers' output is otherwise never shown."""
+    report = yield
+    if report.failed:
+        for server in ServerProcess.running:
+            report.sections.append((f"server on port {server.port}", server.output()[-20_000:]))
+    return report
 
 
 def login_cookie(base_url: str, username: str, password: str, timeout: float = 30) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names, so Alembic migrations stay the same on SQLite and PostgreSQL.
@@ -82,3 +84,28 @@ def _tune_sqlite(dbapi_connection, connection_record):
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def ping_after_idle(engine: Engine, idle_seconds: float) -> None:
+    """Checks a pooled PostgreSQL connection before use when it sat idle for idle_seconds.
+
+    A connection the database dropped (a restart, a failover, an idle timeout) fails on its
+    next statement. Pinging at every checkout (pool_pre_ping) catches that, but costs a round
+    trip per socket event; such drops come mostly after quiet spells, and a connection in
+    steady use is known alive. A dead one is replaced before the caller gets it.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _note_idle_since(_dbapi_connection, connection_record) -> None:
+        connection_record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, connection_record, _proxy) -> None:
+        idle_since = connection_record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return  # just opened, or in steady use
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool discards this connection and hands out a new one.
+            raise DisconnectionError("pooled connection found dead after idling") from error

@@ -430,13 +430,7 @@ def message_view(message: Message, reactions: list[dict] | None = None) -> dict:
         "is_edited": message.edited_at is not None and not removed,
         "created_at": message.created_at.isoformat(),
         "reactions": reactions,
-        "reply_to": None
-        if reply is None
-        else {
-            "id": reply.id,
-            "author_name": reply.author.display_name,
-            "excerpt": None if reply.is_removed else _excerpt(reply.body_source),
-        },
+        "reply_to": _reply_view(reply),
     }
 
 
@@ -467,13 +461,18 @@ def new_message_view(
         "is_edited": False,
         "created_at": created_at.isoformat(),
         "reactions": [],
-        "reply_to": None
-        if reply_to is None
-        else {
-            "id": reply_to.id,
-            "author_name": reply_to.author.display_name,
-            "excerpt": None if reply_to.is_removed else _excerpt(reply_to.body_source),
-        },
+        "reply_to": _reply_view(reply_to),
+    }
+
+
+def _reply_view(reply: Message | None) -> dict | None:
+    """The quoted message as a reply shows it: who wrote it and its start (none once removed)."""
+    if reply is None:
+        return None
+    return {
+        "id": reply.id,
+        "author_name": reply.author.display_name,
+        "excerpt": None if reply.is_removed else _excerpt(reply.body_source),
     }
 
 
