@@ -7,6 +7,8 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from app.core.db import serving_under_gevent
+
 # OWASP's recommended argon2id minimum (19 MiB, t=2, p=1). argon2-cffi's default (64 MiB,
 # t=3, p=4) took 440 ms a login on this project's 2-core machines, so a class of 25 logging
 # in at the start of a lesson waited 11 s; this takes about 60 ms (bench/presence.py).
@@ -25,9 +27,7 @@ def _off_the_event_loop(function, *args):
     argon2 releases the GIL, so other greenlets (every open socket of the process) keep
     being served while a login is checked, and a second core can hash at the same time.
     """
-    from gevent import monkey
-
-    if monkey.is_module_patched("socket"):
+    if serving_under_gevent():
         import gevent
 
         return gevent.get_hub().threadpool.apply(function, args)

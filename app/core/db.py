@@ -75,15 +75,68 @@ class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+# How long a write waits for SQLite's write lock, held by another connection, before it fails.
+SQLITE_LOCK_WAIT_SECONDS = 15
+_SQLITE_BUSY = 5  # the plain "database is locked"; not its variants such as BUSY_SNAPSHOT
+
+
+def serving_under_gevent() -> bool:
+    """True in the gevent server (wsgi.py), where greenlets share one thread."""
+    from gevent import monkey
+
+    return monkey.is_module_patched("socket")
+
+
 @event.listens_for(Engine, "connect")
 def _tune_sqlite(dbapi_connection, connection_record):
     # Only SQLite connections get these; psycopg connections have no such pragmas.
     if type(dbapi_connection).__module__.startswith("sqlite3"):
+        # Under gevent the wait for the write lock happens in wait_for_sqlite_lock_cooperatively
+        # instead: SQLite's own wait would stop every greenlet, the lock's holder among them.
+        busy_timeout_ms = 0 if serving_under_gevent() else SQLITE_LOCK_WAIT_SECONDS * 1000
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def wait_for_sqlite_lock_cooperatively(engine: Engine) -> None:
+    """Under gevent, a statement that finds SQLite's write lock taken waits in the event loop.
+
+    SQLite waits for a lock by sleeping in C, and under gevent that stops the whole process:
+    if the lock's holder is a greenlet that yielded (a password hashed in the thread pool, a
+    socket write) before its commit, it can never go on, and the process stands still for the
+    whole timeout, then the waiting statement fails (a registration during a busy login
+    minute froze every page and socket for 15 s at a time). Here the statement is tried
+    again after a short sleep that lets other greenlets, the holder too, run meanwhile.
+    """
+    import gevent
+
+    def run(execute, *arguments):
+        deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
+        pause = 0.001
+        while True:
+            try:
+                execute(*arguments)
+                return True  # done: SQLAlchemy does not execute it again
+            except engine.dialect.loaded_dbapi.OperationalError as error:
+                if getattr(error, "sqlite_errorcode", None) != _SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+            gevent.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+    @event.listens_for(engine, "do_execute")
+    def _execute(cursor, statement, parameters, _context):
+        return run(cursor.execute, statement, parameters)
+
+    @event.listens_for(engine, "do_executemany")
+    def _execute_many(cursor, statement, parameters, _context):
+        return run(cursor.executemany, statement, parameters)
+
+    @event.listens_for(engine, "do_execute_no_params")
+    def _execute_no_params(cursor, statement, _context):
+        return run(cursor.execute, statement)
 
 
 def ping_after_idle(engine: Engine, idle_seconds: float) -> None:

@@ -33,6 +33,9 @@ def assert_fits(page) -> None:
 
 def check(page, name: str) -> None:
     """What every page must satisfy, at any size."""
+    # A link's click returns once the new page starts; its heading can show before the
+    # stylesheet applies, and an unstyled page is wider than a phone.
+    page.wait_for_load_state("load")
     assert_fits(page)
     assert_accessible(page)
     screenshot(page, name)
