@@ -525,13 +525,21 @@ if (root) {
     // Another tab of this user read a channel: its count goes.
     if (mark.channel_id === channelId) readSent = Math.max(readSent, mark.last_read_seq);
     const badge = document.querySelector(`[data-unread-badge="${mark.channel_id}"]`);
-    if (badge) showUnread(badge, 0);
+    if (!badge) return;
+    badge.dataset.readSeq = String(mark.last_read_seq);
+    showUnread(badge, 0);
   });
   socket.on("chat_notice", (notice) => {
     // New messages in another channel of the list (chat_watch): its unread count goes up.
     const badge = notice.channel_id !== channelId && document.querySelector(`[data-unread-badge="${notice.channel_id}"]`);
     const added = notice.author_ids.filter((id) => id !== userId).length;
     if (badge && added) showUnread(badge, Number(badge.dataset.count) + added);
+  });
+  socket.on("chat_notice_removed", (removed) => {
+    // A message in another channel was deleted or hidden: if it was counted as unread, not now.
+    const badge = removed.channel_id !== channelId && document.querySelector(`[data-unread-badge="${removed.channel_id}"]`);
+    const counted = badge && removed.author_id !== userId && removed.seq > Number(badge.dataset.readSeq);
+    if (counted && Number(badge.dataset.count) > 0) showUnread(badge, Number(badge.dataset.count) - 1);
   });
   socket.on("chat_online", (person) => {
     if (person.channel_id !== channelId) return;

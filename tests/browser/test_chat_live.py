@@ -101,8 +101,9 @@ def test_a_burst_committed_together_shows_once_and_in_order(open_page, chat_serv
     assert_accessible(helsinki)
 
 
-def test_the_unread_count_of_another_channel_rises_live(open_page):
-    """A teacher on the teachers' channel sees the exchange channel's count go up as pupils write."""
+def test_the_unread_count_of_another_channel_follows_live(open_page):
+    """A teacher on the teachers' channel sees the exchange channel's count go up as pupils
+    write, and down when one of those messages is deleted."""
     from tests.browser.chat_support import joined
 
     porto = open_page(PORTO, viewport=PHONE)
@@ -120,6 +121,13 @@ def test_the_unread_count_of_another_channel_rises_live(open_page):
     expect(badge).to_have_text(f"{before + 2} unread messages")
     expect(message(teacher, "News for everyone")).to_have_count(0)  # a count, not the message
     assert_accessible(teacher)
+
+    # The pupil takes one back: it was counted, so the count goes down, live too.
+    porto.once("dialog", lambda dialog: dialog.accept())
+    message(porto, "News for everyone").get_by_role("button", name="Delete").click()
+    expect(message(porto, "News for everyone")).to_have_count(0, timeout=LIVE)
+    expect(badge).to_have_attribute("data-count", str(before + 1), timeout=LIVE)
+    expect(badge).to_have_text(f"{before + 1} unread message" + ("s" if before + 1 != 1 else ""))
 
     teacher.locator(f'[data-channel-link="{exchange_channel}"]').click()
     expect(message(teacher, "And more news")).to_be_visible(timeout=LIVE)

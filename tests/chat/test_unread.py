@@ -77,7 +77,8 @@ def test_chat_page_and_project_page_show_unread_counts(exchange, browsers):
     send(ana, exchange.channel.id, "two")
     http = browsers.http(exchange.ben)
     chat = http.get(f"/exchanges/{exchange.project.id}/chat").get_data(as_text=True)
-    assert f'data-unread-badge="{exchange.channel.id}" data-count="2"><span data-unread-count>2<' in chat
+    badge = f'data-unread-badge="{exchange.channel.id}" data-count="2" data-read-seq="0"><span data-unread-count>2<'
+    assert badge in chat
     project_page = http.get(f"/exchanges/{exchange.project.id}").get_data(as_text=True)
     assert "data-chat-unread-total>2<" in project_page and "unread messages" in project_page
 
@@ -113,6 +114,34 @@ def test_a_page_on_another_channel_hears_of_new_messages_for_its_unread_count(ex
     (notice,) = notices(teacher)
     assert notice["channel_id"] == exchange.channel.id and notice["author_ids"] == [exchange.ana.id]
     assert all(item["name"] != "chat_event" for item in teacher.get_received())  # a notice, not the message
+
+
+def removal_notices(sock) -> list[dict]:
+    return [item["args"][0] for item in sock.get_received() if item["name"] == "chat_notice_removed"]
+
+
+def test_a_watching_page_hears_when_a_message_is_deleted_or_hidden_once(exchange, browsers):
+    """The page takes the message off its count (if it counted it): one notice per message
+    that leaves view, not one for hiding a message already deleted."""
+    ana, ben, teacher = (browsers.connect_as(user) for user in (exchange.ana, exchange.ben, exchange.teacher))
+    assert watch(ben, [exchange.channel.id])["ok"]
+    first, second = (send(ana, exchange.channel.id, body) for body in ("oops", "rude"))
+    ben.get_received()
+
+    assert ana.emit("chat_delete", {"channel_id": exchange.channel.id, "message_id": first["id"]}, callback=True)["ok"]
+    assert removal_notices(ben) == [
+        {"channel_id": exchange.channel.id, "seq": first["seq"], "author_id": exchange.ana.id}
+    ]
+    hide = {"channel_id": exchange.channel.id, "message_id": second["id"]}
+    assert teacher.emit("chat_hide", hide, callback=True)["ok"]
+    assert removal_notices(ben) == [
+        {"channel_id": exchange.channel.id, "seq": second["seq"], "author_id": exchange.ana.id}
+    ]
+    assert teacher.emit("chat_hide", {"channel_id": exchange.channel.id, "message_id": first["id"]}, callback=True)[
+        "ok"
+    ]
+    assert removal_notices(ben) == []  # deleted before: not counted twice
+    assert queries.unread_counts(exchange.ben, [exchange.channel]) == {}
 
 
 def test_chat_watch_refuses_what_it_does_not_understand(exchange, browsers):

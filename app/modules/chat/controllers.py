@@ -33,6 +33,7 @@ def channel(project_id: int, channel_id: int | None = None):
         channel=current,
         labels={c.id: queries.channel_label(c, current_user) for c in channels},
         unread_by_channel=queries.unread_counts(current_user, channels),
+        read_by_channel=queries.read_marks(current_user, channels),
         may_moderate=access.may_moderate,
         may_write=access.may_write,
         is_history=not access.may_post and access.role in queries.WRITER_ROLES,

@@ -408,6 +408,7 @@ def delete_message(user: User, access: ChannelAccess, message: Message) -> Messa
     seq = _take_seq(access)
     message.deleted_at = utcnow()
     _record(channel, seq, EventKind.DELETE, message, user)
+    _notice_removal(message)
     if by_moderator:
         log_action(
             access.project.id,
@@ -418,6 +419,13 @@ def delete_message(user: User, access: ChannelAccess, message: Message) -> Messa
             target_user_id=message.author_id,
         )
     return message
+
+
+def _notice_removal(message: Message) -> None:
+    """Pages open on another channel count this one's unread messages (chat_notice): one of
+    them may have just been counted out."""
+    removed = {"channel_id": message.channel_id, "seq": message.seq, "author_id": message.author_id}
+    emit_after_commit(db.session, "chat_notice_removed", removed, queries.notice_room(message.channel_id))
 
 
 def set_reaction(user: User, access: ChannelAccess, message: Message, emoji, on=None) -> tuple[Message, int | None]:
@@ -506,6 +514,8 @@ def hide_message(user: User, access: ChannelAccess, message: Message) -> Message
     require_open(access.project)
     channel = access.channel
     seq = _take_seq(access)
+    if not message.is_removed:  # (a message its author deleted was counted out already)
+        _notice_removal(message)
     message.hidden_at = utcnow()
     message.hidden_by_id = user.id
     _record(channel, seq, EventKind.HIDE, message, user)

@@ -286,6 +286,17 @@ def unread_counts(user: User, channels: Iterable[Channel]) -> dict[int, int]:
     return {channel_id: count for channel_id, count in rows}
 
 
+def read_marks(user: User, channels: Iterable[Channel]) -> dict[int, int]:
+    """Per channel: the last seq the user has read (absent: nothing read yet)."""
+    channel_ids = [c.id for c in channels]
+    rows = db.session.execute(
+        select(ChannelRead.channel_id, ChannelRead.last_read_seq).where(
+            ChannelRead.user_id == user.id, ChannelRead.channel_id.in_(channel_ids)
+        )
+    )
+    return {channel_id: seq for channel_id, seq in rows}
+
+
 def unread_total(project: Project, user: User) -> int:
     return sum(unread_counts(user, channels_for(project, user)).values())
 
