@@ -204,8 +204,8 @@ def load_config(environ=None, instance_dir: Path | None = None) -> dict:
 
 def _engine_options(database_url: str, pool_size: int) -> dict:
     if database_url.startswith("sqlite"):
-        # WAL and the busy timeout are set per connection in app/core/db.py.
-        return {"connect_args": {"timeout": 15}}
+        # WAL and the wait for the write lock are set per connection in app/core/db.py.
+        return {}
     return {
         # Under gevent every socket event in progress holds a connection. A pool that opened
         # more at peaks (an "overflow") closed them again on return: a PostgreSQL backend

@@ -91,12 +91,9 @@ def serving_under_gevent() -> bool:
 def _tune_sqlite(dbapi_connection, connection_record):
     # Only SQLite connections get these; psycopg connections have no such pragmas.
     if type(dbapi_connection).__module__.startswith("sqlite3"):
-        # Under gevent the wait for the write lock happens in wait_for_sqlite_lock_cooperatively
-        # instead: SQLite's own wait would stop every greenlet, the lock's holder among them.
-        busy_timeout_ms = 0 if serving_under_gevent() else SQLITE_LOCK_WAIT_SECONDS * 1000
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_LOCK_WAIT_SECONDS * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -112,6 +109,14 @@ def wait_for_sqlite_lock_cooperatively(engine: Engine) -> None:
     again after a short sleep that lets other greenlets, the holder too, run meanwhile.
     """
     import gevent
+
+    @event.listens_for(engine, "connect")
+    def _no_waiting_inside_sqlite(dbapi_connection, _connection_record):
+        # Runs after _tune_sqlite (listeners on the Engine class come first): SQLite answers
+        # "busy" at once, and run() below does the waiting.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=0")
+        cursor.close()
 
     def run(execute, *arguments):
         deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS

@@ -8,10 +8,11 @@ message went to every reader as a frame of its own.
 So the sends of one channel queue up in each process. The first one in leads: it lets the
 sends this process has already received come in (one turn of the event loop), takes up to
 CHAT_SEND_BATCH_LIMIT of them (config.py), writes them with operations.write_messages in
-its own session, commits once, and the room gets the new messages as one event. Then every sender of the batch gets
-its own answer, and the first send still waiting (it came in while the batch was written)
-leads the next batch. Nothing waits on a timer: a send alone is written at once, and
-batches grow only as sends arrive faster than they are written.
+its own session, commits once, and the room gets the new messages as one event. Then
+every sender of the batch gets its own answer, and the first send still waiting (it came
+in while the batch was written) leads the next batch. Nothing waits on a timer: a send
+alone is written at once, and batches grow only as sends arrive faster than they are
+written.
 
 Order of work stays that of docs/realtime.md: nothing is acknowledged or emitted before the
 commit; a batch that fails tells each of its senders that nothing was saved, and their pages

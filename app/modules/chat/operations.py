@@ -514,11 +514,12 @@ def hide_message(user: User, access: ChannelAccess, message: Message) -> Message
     require_open(access.project)
     channel = access.channel
     seq = _take_seq(access)
-    if not message.is_removed:  # (a message its author deleted was counted out already)
-        _notice_removal(message)
+    was_counted_out = message.is_removed  # deleted by its author before: counted out then
     message.hidden_at = utcnow()
     message.hidden_by_id = user.id
     _record(channel, seq, EventKind.HIDE, message, user)
+    if not was_counted_out:
+        _notice_removal(message)
     log_action(
         access.project.id,
         user.id,
