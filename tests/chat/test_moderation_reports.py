@@ -131,6 +131,34 @@ def test_dismiss_and_mute_the_author_from_the_queue(exchange, browsers):
     assert db.session.get(Message, second["id"]).hidden_at is None  # muting leaves the message as it is
 
 
+def test_the_queue_comes_in_pages_longest_waiting_first(exchange, browsers, monkeypatch):
+    from app.modules.chat import moderation_queries
+
+    monkeypatch.setattr(moderation_queries, "QUEUE_PAGE", 2)
+    ben, ana = browsers.connect_as(exchange.ben), browsers.connect_as(exchange.ana)
+    sent = [send(ben, exchange.channel.id, f"line number {n}") for n in range(3)]
+    for message in reversed(sent):  # the last one sent is the one reported first
+        assert report(ana, exchange.channel.id, message["id"])["ok"]
+    http, url = browsers.http(exchange.teacher), queue_url(exchange)
+
+    first = http.get(url).get_data(as_text=True)
+    assert "line number 2" in first and "line number 1" in first and "line number 0" not in first
+    assert first.index("line number 2") < first.index("line number 1")
+    assert "data-open-reports>3<" in first  # every open report, not only this page's
+    assert "Reported later" in first and "Reported earlier" not in first
+    second = http.get(f"{url}?page=2").get_data(as_text=True)
+    assert "line number 0" in second and "line number 1" not in second
+    assert "Reported earlier" in second and "Reported later" not in second
+
+    # Acting on page 2 comes back to page 2; once it is empty, to the first page.
+    dismissed = post_form(http, f"{url}/messages/{sent[0]['id']}/dismiss?page=2", {}, page=f"{url}?page=2")
+    assert dismissed.status_code == 302 and dismissed.headers["Location"].endswith("/moderation?page=2")
+    emptied = http.get(f"{url}?page=2")
+    assert emptied.status_code == 302 and emptied.headers["Location"].endswith("/moderation")
+    assert http.get(f"{url}?page=0").status_code == 404
+    assert http.get(f"{url}?page={10**20}").status_code == 404
+
+
 def test_queue_is_for_the_exchanges_teachers_only(exchange, browsers, make):
     url = queue_url(exchange)
     assert browsers.http(exchange.ana).get(url).status_code == 403

@@ -81,12 +81,23 @@ def _mute_form(project, formdata=None) -> MuteForm:
     return form
 
 
+def _queue_page_number() -> int | None:
+    """The queue's page from ?page= (1 when absent); None when it is not a page number."""
+    page = request.args.get("page", 1, type=int)
+    return page if 1 <= page <= mq.MAX_QUEUE_PAGE else None
+
+
 def _queue_page(project, mute_form=None, author_form=None, author_form_for=None, status=200):
+    page = _queue_page_number() or 1
+    queue, has_more = mq.report_queue(project, page)
     return render_template(
         "chat/moderation.html",
         project=project,
         role=project_role(project, current_user),
-        queue=mq.report_queue(project),
+        queue=queue,
+        page=page,
+        has_more=has_more,
+        open_reports=mq.open_report_count(project.id),
         mutes=mq.active_mutes(project),
         mute_form=mute_form or _mute_form(project),
         author_form=author_form or MuteAuthorForm(),
@@ -113,7 +124,9 @@ def _require_csrf() -> None:
 
 
 def _back(project_id: int):
-    return redirect(url_for("chat.moderation", project_id=project_id))
+    """To the queue, on the page the teacher acted from (the forms post it along)."""
+    page = _queue_page_number()
+    return redirect(url_for("chat.moderation", project_id=project_id, page=page if page and page > 1 else None))
 
 
 def _flash_error(error: AppError) -> None:
@@ -123,7 +136,14 @@ def _flash_error(error: AppError) -> None:
 
 @login_required
 def moderation_queue(project_id: int):
-    return _queue_page(_load_for_teacher(project_id))
+    project = _load_for_teacher(project_id)
+    page = _queue_page_number()
+    if page is None:
+        abort(404)
+    if page > 1 and not mq.report_queue(project, page)[0]:
+        # Its last reports were handled meanwhile (by this teacher, or another one).
+        return redirect(url_for("chat.moderation", project_id=project_id))
+    return _queue_page(project)
 
 
 @login_required

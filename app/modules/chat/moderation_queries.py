@@ -15,7 +15,8 @@ from app.modules.projects.models import TEACHER_ROLES, Project, ProjectMember, P
 
 LOG_PAGE = 50
 MAX_LOG_PAGE = 10_000  # past it the offset no longer fits the database's integers
-QUEUE_LIMIT = 200  # messages with open reports shown at once; the rest after these are handled
+QUEUE_PAGE = 25  # reported messages on one page of the queue (each with its reports and forms)
+MAX_QUEUE_PAGE = MAX_LOG_PAGE
 
 # Who can be muted: the pupils, and guests from outside the classes. Never a teacher.
 MUTABLE_ROLES = (ProjectRole.STUDENT, ProjectRole.GUEST_MENTOR)
@@ -97,27 +98,45 @@ def reports_since(reporter_id: int, since: datetime) -> int:
     )
 
 
-def report_queue(project: Project) -> list[tuple[Message, Channel, list[MessageReport]]]:
-    """Messages with open reports, the longest waiting first, each with its open reports."""
-    reports = list(
-        db.session.scalars(
-            select(MessageReport)
-            .where(MessageReport.project_id == project.id, MessageReport.status == ReportStatus.OPEN)
-            .options(
-                selectinload(MessageReport.reporter),
-                selectinload(MessageReport.message).selectinload(Message.author),
-            )
-            .order_by(MessageReport.created_at, MessageReport.id)
-        )
+def report_queue(
+    project: Project, page: int = 1, per_page: int | None = None
+) -> tuple[list[tuple[Message, Channel, list[MessageReport]]], bool]:
+    """One page of the messages with open reports, the longest waiting first, each with its
+    open reports; and whether more messages wait after this page.
+
+    Paged in the database, not in Python: a raid on a channel can leave hundreds of reports,
+    and the page must neither load them all nor hide the ones past a fixed cap.
+    """
+    per_page = per_page or QUEUE_PAGE
+    open_reports = (MessageReport.project_id == project.id, MessageReport.status == ReportStatus.OPEN)
+    waiting = (
+        select(MessageReport.message_id)
+        .where(*open_reports)
+        .group_by(MessageReport.message_id)
+        .order_by(func.min(MessageReport.created_at), func.min(MessageReport.id))
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
     )
-    grouped: dict[int, list[MessageReport]] = {}
+    message_ids = list(db.session.scalars(waiting))
+    has_more, message_ids = len(message_ids) > per_page, message_ids[:per_page]
+    if not message_ids:
+        return [], False
+    reports = db.session.scalars(
+        select(MessageReport)
+        .where(*open_reports, MessageReport.message_id.in_(message_ids))
+        .options(
+            selectinload(MessageReport.reporter),
+            selectinload(MessageReport.message).selectinload(Message.author),
+        )
+        .order_by(MessageReport.created_at, MessageReport.id)
+    )
+    grouped: dict[int, list[MessageReport]] = {message_id: [] for message_id in message_ids}
     for report in reports:
-        grouped.setdefault(report.message_id, []).append(report)
-    channel_ids = {group[0].message.channel_id for group in grouped.values()}
-    channels = {c.id: c for c in db.session.scalars(select(Channel).where(Channel.id.in_(channel_ids)))}
-    return [(group[0].message, channels[group[0].message.channel_id], group) for group in grouped.values()][
-        :QUEUE_LIMIT
-    ]
+        grouped[report.message_id].append(report)
+    # (A report handled between the two queries leaves its message without any: skipped.)
+    groups = [group for group in grouped.values() if group]
+    channels = channels_by_id(group[0].message.channel_id for group in groups)
+    return [(group[0].message, channels[group[0].message.channel_id], group) for group in groups], has_more
 
 
 def reported_message(project: Project, message_id: int) -> Message | None:
