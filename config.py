@@ -175,6 +175,9 @@ def load_config(environ=None, instance_dir: Path | None = None) -> dict:
         "SOCKET_MAX_PAYLOAD_BYTES": _int_setting(environ, "SOCKET_MAX_PAYLOAD_BYTES", 16_384, 256, 1 << 20),
         "SOCKET_EVENTS_PER_SECOND": _int_setting(environ, "SOCKET_EVENTS_PER_SECOND", 10, 1, 1000),
         "SOCKET_EVENT_BURST": _int_setting(environ, "SOCKET_EVENT_BURST", 20, 1, 10000),
+        # How long a socket's session and channel checks are kept at most; a commit that
+        # changes what they read drops them at once (app/realtime/auth_cache.py). 0: never kept.
+        "SOCKET_AUTH_CACHE_SECONDS": _int_setting(environ, "SOCKET_AUTH_CACHE_SECONDS", 15, 0, 300),
         # Chat sends to one channel written in one transaction at most (group commit; 1: each alone).
         "CHAT_SEND_BATCH_LIMIT": _int_setting(environ, "CHAT_SEND_BATCH_LIMIT", 64, 1, 1000),
         "SOCKETS_PER_USER": _int_setting(environ, "SOCKETS_PER_USER", 8, 1, 100),

@@ -97,13 +97,15 @@ def _init_login(app: Flask, login_manager) -> None:
     from flask_babel import lazy_gettext
 
     from app.auth.sessions import load_session_user
+    from app.realtime.auth_cache import cached_user_loader
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = lazy_gettext("Please log in to see this page.")
     # "strong" would log out a whole school whenever its shared router changes address.
     login_manager.session_protection = "basic"
-    login_manager.user_loader(load_session_user)
+    # Socket events keep their last check while nothing it read has changed (see there).
+    login_manager.user_loader(cached_user_loader(load_session_user))
 
 
 def _select_locale():

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from app.core.errors import AppError
 from app.extensions import db, socketio
+from app.realtime.auth_cache import SocketAuthCache, install_invalidation
 from app.realtime.limits import TokenBuckets, payload_size
 from app.realtime.presence import PROCESS_TTL_SECONDS, RedisPresence, make_presence
 
@@ -103,6 +104,7 @@ class RealtimeState:
         self.buckets = TokenBuckets(app.config["SOCKET_EVENTS_PER_SECOND"], app.config["SOCKET_EVENT_BURST"])
         self.presence = make_presence(app.config["REDIS_URL"], app.config["REDIS_NAMESPACE"])
         self.socket_owners: dict[str, int] = {}  # sid -> user id, for this process's sockets
+        self.auth_cache = SocketAuthCache(app.config["SOCKET_AUTH_CACHE_SECONDS"])
         self._heartbeat_started = False
 
     def keep_presence_alive(self) -> None:
@@ -166,6 +168,7 @@ def init_realtime(app) -> None:
             **options,
         )
     app.extensions["crossclass_realtime"] = RealtimeState(app)
+    install_invalidation()
     if type(app.session_interface) is SecureCookieSessionInterface:
         app.session_interface = SocketSessionInterface()
     from app.realtime import revoke, sockets  # noqa: F401  (register the handlers on first import)

@@ -52,6 +52,7 @@ def on_connect(auth=None):
 @on_socket("disconnect")
 def on_disconnect(reason=None):
     state = current_app.extensions["crossclass_realtime"]
+    state.auth_cache.forget(request.sid)
     # Not current_user: the session may have ended (logout elsewhere) while the socket
     # was open, and the socket must still be taken off its owner's count.
     user_id = state.socket_owners.pop(request.sid, None)

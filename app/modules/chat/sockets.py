@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 from flask import current_app, request
 from flask_babel import gettext as _
@@ -19,7 +20,7 @@ from app.core.db import is_db_int
 from app.core.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import socketio
 from app.modules.chat import group_commit, operations, queries
-from app.realtime import socket_event
+from app.realtime import auth_cache, socket_event
 
 # A typing notice is passed on at most once per this many seconds per socket and channel
 # (the page sends one every 3 s while someone types; the rest is noise).
@@ -49,13 +50,40 @@ def _seq(payload: dict, key: str, required: bool = False) -> int | None:
 def _channel(payload: dict):
     channel_id = payload.get("channel_id")
     try:
-        return queries.channel_for_user(channel_id, current_user)
+        return _access(channel_id)
     except (PermissionDenied, NotFound):
         # Access ended (or never was): this socket must stop receiving the channel too.
         if isinstance(channel_id, int):
             leave_room(queries.channel_room(channel_id))
             leave_room(queries.notice_room(channel_id))
         raise
+
+
+def _access(channel_id) -> queries.ChannelAccess:
+    """queries.channel_for_user, kept for this socket while nothing it read has changed
+    (app/realtime/auth_cache.py). The first check of a channel on a socket is never kept:
+    it tells which project's changes the kept one depends on."""
+    if not is_db_int(channel_id):
+        return queries.channel_for_user(channel_id, current_user)  # (refuses it)
+    project_id = auth_cache.remembered(("project of channel", channel_id))
+    if project_id is None:
+        access = queries.channel_for_user(channel_id, current_user)
+        auth_cache.remember(("project of channel", channel_id), access.project.id)
+        return access
+    return auth_cache.cached_check(
+        ("channel", channel_id),
+        [auth_cache.user_scope(current_user.id), auth_cache.project_scope(project_id)],
+        lambda: queries.channel_for_user(channel_id, current_user),
+        keep=lambda access: replace(
+            access,
+            # next_seq moves with every message, in plain SQL (operations.write_messages).
+            channel=auth_cache.detached_copy(access.channel, left_out=("next_seq",)),
+            project=auth_cache.detached_copy(access.project),
+        ),
+        restore=lambda kept: replace(
+            kept, channel=auth_cache.merge_copy(kept.channel), project=auth_cache.merge_copy(kept.project)
+        ),
+    )
 
 
 def _message(channel, payload: dict):
