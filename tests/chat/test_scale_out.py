@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import secrets
 import subprocess
 import sys
@@ -394,3 +395,61 @@ def test_a_burst_of_sends_on_both_processes_is_group_committed_without_loss_or_g
     assert any(size > 1 for reader in (ana, carla, ben_on_a, ben_on_b) for size in reader.batch_sizes), (
         "no chat_event_batch: the burst was not group-committed"
     )
+
+
+def test_a_logout_on_one_process_ends_the_socket_check_kept_on_the_other(
+    exchange_database,
+    two_servers,
+    redis_namespace,  # noqa: F811
+    chat_clients,
+):
+    """Socket events keep their session and channel checks (app/realtime/auth_cache.py):
+    a change committed on another process must still count for the very next event."""
+    import requests
+
+    server_a, server_b = two_servers
+    channel_id = exchange_database.channel_id
+    ben = chat_clients(server_a, "ben")
+    ben.join(channel_id)
+    assert ben.send(channel_id, "one")["ok"] and ben.send(channel_id, "two, on the kept check")["ok"]
+    wait_until_subscribed(redis_namespace, 1)  # A, where the socket is (B serves HTTP only here)
+
+    # The same login, logged out through the other process (as from a second tab behind nginx).
+    page = requests.get(f"{server_b.url}/", headers={"Cookie": ben.cookie}, timeout=WAIT)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+    # The page put its CSRF token in the session cookie: send that one back with it.
+    cookie = next(r.cookies for r in (page, *reversed(page.history)) if "crossclass_session" in r.cookies)
+    logout = requests.post(
+        f"{server_b.url}/logout",
+        data={"csrf_token": token},
+        headers={"Cookie": f"crossclass_session={cookie['crossclass_session']}"},
+        allow_redirects=False,
+        timeout=WAIT,
+    )
+    assert logout.status_code == 302
+    refused = ben.send(channel_id, "three, after logging out")
+    assert refused["ok"] is False and refused["error"]["code"] == "unauthorized"
+
+
+def test_a_mute_on_one_process_holds_at_once_on_the_other(
+    exchange_database,
+    two_servers,
+    redis_namespace,  # noqa: F811
+    chat_clients,
+):
+    # Last in the module: Carla stays muted in its exchange.
+    server_a, server_b = two_servers
+    channel_id = exchange_database.channel_id
+    carla = chat_clients(server_a, "carla")
+    carla.join(channel_id)
+    assert carla.send(channel_id, "one")["ok"] and carla.send(channel_id, "two, on the kept check")["ok"]
+    teacher = chat_clients(server_b, "teacher.porto@example.eu")
+    teacher.join(channel_id)
+    wait_until_subscribed(redis_namespace, 2)
+
+    muted = teacher.call(
+        "chat_mute", {"channel_id": channel_id, "user_id": exchange_database.users["carla"], "minutes": 15}
+    )
+    assert muted["ok"], muted
+    refused = carla.send(channel_id, "three, muted on the other process")
+    assert refused["ok"] is False and refused["error"]["code"] == "muted"

@@ -18,6 +18,7 @@ from tests.chat.conftest import join, new_client_id, send
 # message and its event, and the savepoint around those three; here also the savepoint that
 # stands for the test's transaction (SAVEPOINT ... RELEASE). It was 21 before the send path
 # was trimmed: the access check took 8 queries, and the views loaded reactions and schools.
+# (A socket's later sends keep their session and access checks: test_kept_checks.py.)
 SEND_STATEMENT_LIMIT = 9
 
 

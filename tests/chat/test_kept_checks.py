@@ -1,0 +1,82 @@
+"""Socket events keep their session and channel checks while nothing they read has changed
+(app/realtime/auth_cache.py). What is kept must never outlive a change: these tests change
+what a kept check read and expect the very next event to see it. Across two processes:
+tests/chat/test_scale_out.py (a logout, a mute)."""
+
+from __future__ import annotations
+
+import time
+
+from flask import current_app
+
+from app.extensions import db, socketio
+from app.realtime import auth_cache
+from tests.chat.conftest import join, send
+from tests.chat.test_send_cost import recorded_statements
+
+
+def warm(sock, channel_id: int) -> None:
+    """A join and a send: the channel's first check (never kept) and one that is."""
+    assert join(sock, channel_id)["ok"] and send(sock, channel_id, "warm-up")["ok"]
+
+
+def test_a_socket_that_checked_before_sends_with_its_writes_alone(exchange, browsers):
+    ana = browsers.connect_as(exchange.ana)
+    warm(ana, exchange.channel.id)
+    with recorded_statements() as statements:
+        assert send(ana, exchange.channel.id, "no session or access query")["ok"]
+    # The seq, then the message and its event in their savepoint; all in the savepoint that
+    # stands for the test's transaction (the outer SAVEPOINT ... RELEASE).
+    kinds = [s.split()[0] for s in statements]
+    assert kinds == ["SAVEPOINT", "UPDATE", "SAVEPOINT", "INSERT", "INSERT", "RELEASE", "RELEASE"]
+
+
+def test_a_renamed_pupil_sends_under_the_new_name_at_once(exchange, browsers):
+    ana = browsers.connect_as(exchange.ana)
+    warm(ana, exchange.channel.id)
+    exchange.ana.display_name = "Ana Sofia"
+    db.session.flush()
+    assert send(ana, exchange.channel.id, "hello")["message"]["author_name"] == "Ana Sofia"
+
+
+def test_a_closed_exchange_refuses_the_next_message_at_once(exchange, browsers):
+    from app.modules.projects.models import ProjectStatus
+
+    ben = browsers.connect_as(exchange.ben)
+    warm(ben, exchange.channel.id)
+    exchange.project.status = ProjectStatus.CLOSED
+    db.session.flush()
+    refused = send(ben, exchange.channel.id, "still open?")
+    assert refused["ok"] is False and refused["error"]["code"] == "project_closed", refused
+
+
+def test_a_check_read_before_a_change_is_not_revived_by_a_later_one(app, exchange, browsers):
+    """A socket left a scope's room (a change) and joined it again for a newer check: the
+    older check, read before the change, must stay void."""
+    ana = browsers.connect_as(exchange.ana)
+    sid = socketio.server.manager.sid_from_eio_sid(ana.eio_sid, "/")
+    scope = auth_cache.project_scope(exchange.project.id)
+    with app.test_request_context():
+        cache = current_app.extensions["crossclass_realtime"].auth_cache
+        before = cache.join(sid, [scope])
+        cache.put(sid, "older", "read before the change", before)
+        assert cache.get(sid, "older") == "read before the change"
+        socketio.server.close_room(scope, namespace="/")  # what a commit touching the project does
+        cache.put(sid, "newer", "read after it", cache.join(sid, [scope]))
+        assert cache.get(sid, "newer") == "read after it"
+        assert cache.get(sid, "older") is None
+
+
+def test_a_kept_check_expires_and_goes_with_its_socket(app, exchange, browsers):
+    ana = browsers.connect_as(exchange.ana)
+    sid = socketio.server.manager.sid_from_eio_sid(ana.eio_sid, "/")
+    with app.test_request_context():
+        cache = auth_cache.SocketAuthCache(seconds=0.05)
+        cache.put(sid, "short", 1, cache.join(sid, []))
+        cache.put(sid, "long", 2, cache.join(sid, []))
+        cache.seconds = 60
+        cache.put(sid, "long", 2, cache.join(sid, []))
+        time.sleep(0.1)
+        assert cache.get(sid, "short") is None and cache.get(sid, "long") == 2
+        cache.forget(sid)
+        assert cache.get(sid, "long") is None
