@@ -28,6 +28,7 @@ HTTP requests never use it: only socket events, which have a sid.
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Callable, Iterable
 
@@ -37,6 +38,8 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.extensions import db, socketio
 from app.realtime.emit import run_after_commit
+
+log = logging.getLogger(__name__)
 
 EVERYONE = "auth:all"
 _NAMESPACE = "/"
@@ -264,7 +267,11 @@ def _note_changes(session: Session, _flush_context) -> None:
     # Now, for checks that read through this transaction's own connection (in this process);
     # and again once committed, for those that ran in between and read the rows as they were.
     # Queued per flush: a savepoint rolled back drops its own flushes' closes, no others.
-    _close(rooms)
+    try:
+        _close(rooms)
+    except Exception:
+        # (Redis away: the write must not fail for it; the close after the commit tries again.)
+        log.exception("could not drop the socket checks of %s", rooms)
     run_after_commit(session, functools.partial(_close, rooms), "drop the socket checks it changed")
 
 
