@@ -12,8 +12,9 @@ changes anything it was drawn from:
   entry is in a Socket.IO room per scope ("auth:user:5");
 - after a commit that touched a watched model (see _watched_models: sessions, accounts,
   classes, memberships, teams, channels, mutes …), the rooms of the scopes it touched are
-  closed. Socket.IO closes a room on every process (with Redis, through the message
-  queue), so entries on other processes go too;
+  closed (at its flush too, for checks reading through the same transaction). Socket.IO
+  closes a room on every process (with Redis, through the message queue), so entries on
+  other processes go too;
 - an entry counts only while its socket is still in each of its rooms, and was put
   there for this entry or after it: a socket that left a room and joined it again for a
   newer entry does not revive the older one;
@@ -210,9 +211,10 @@ def merge_copy(copy):
 
 
 def _watched_models() -> dict[type, Callable[[object, bool], Iterable[str]]]:
-    """Each model a check reads, and the scopes a change of one of its rows touches
-    (the flag says whether the row was deleted). A model not listed here must not be read by
-    load_session_user or chat's channel_for_user."""
+    """Each model a check reads, and the scopes a change of one of its rows touches (the
+    flag says whether the row was deleted). Every model that load_session_user or chat's
+    channel_for_user reads must be listed here, or its changes would go unseen for up to
+    SOCKET_AUTH_CACHE_SECONDS."""
     from app.auth.models import ClassMembership, School, SchoolClass, User, UserSession
     from app.modules.chat.models import Channel, ChannelMember, Mute
     from app.modules.projects.models import Project, ProjectClass, ProjectMember, Team, TeamMembership

@@ -1,7 +1,9 @@
 """Socket events of chat (protocol: docs/realtime.md, "Chat").
 
-Every event loads the channel and checks the user's membership as it is now, so a student
-taken out of a class loses the channel on their next event, and that socket leaves the room.
+Every event checks the user's access to the channel as it is now, so a student taken out
+of a class loses the channel on their next event, and that socket leaves the room. (A check
+kept from the socket's earlier event counts only while nothing it read has changed:
+app/realtime/auth_cache.py.)
 """
 
 from __future__ import annotations
