@@ -39,19 +39,11 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.extensions import db, socketio
 from app.realtime.emit import run_after_commit
+from app.realtime.rooms import EVERYONE_SCOPE, project_scope, user_scope
 
 log = logging.getLogger(__name__)
 
-EVERYONE = "auth:all"
 _NAMESPACE = "/"
-
-
-def user_scope(user_id: int) -> str:
-    return f"auth:user:{user_id}"
-
-
-def project_scope(project_id: int) -> str:
-    return f"auth:project:{project_id}"
 
 
 class _Entry:
@@ -89,7 +81,7 @@ class SocketAuthCache:
         """Puts the socket in its scopes' rooms; call before reading what the entry holds."""
         joinings = self._joinings.setdefault(sid, {})
         rooms = {}
-        for room in (EVERYONE, *scopes):
+        for room in (EVERYONE_SCOPE, *scopes):
             if not _in_room(sid, room):
                 socketio.server.enter_room(sid, room, namespace=_NAMESPACE)
                 joinings[room] = joinings.get(room, 0) + 1
@@ -220,7 +212,7 @@ def _watched_models() -> dict[type, Callable[[object, bool], Iterable[str]]]:
     from app.modules.projects.models import Project, ProjectClass, ProjectMember, Team, TeamMembership
 
     def everyone(_row, _deleted):
-        return [EVERYONE]
+        return [EVERYONE_SCOPE]
 
     def of_project(row, _deleted):
         return [project_scope(row.project_id)]
@@ -230,7 +222,7 @@ def _watched_models() -> dict[type, Callable[[object, bool], Iterable[str]]]:
         School: everyone,
         SchoolClass: everyone,
         # A deleted account may have taught classes (its classes go with it).
-        User: lambda row, deleted: [EVERYONE] if deleted else [user_scope(row.id)],
+        User: lambda row, deleted: [EVERYONE_SCOPE] if deleted else [user_scope(row.id)],
         UserSession: lambda row, _deleted: [user_scope(row.user_id)],
         ClassMembership: lambda row, _deleted: [user_scope(row.student_id)],
         ChannelMember: lambda row, _deleted: [user_scope(row.user_id)],

@@ -11,6 +11,7 @@ from flask import current_app
 
 from app.extensions import db, socketio
 from app.realtime import auth_cache
+from app.realtime.rooms import project_scope
 from tests.chat.conftest import join, send
 from tests.chat.test_send_cost import recorded_statements
 
@@ -55,7 +56,7 @@ def test_a_check_read_before_a_change_is_not_revived_by_a_later_one(app, exchang
     older check, read before the change, must stay void."""
     ana = browsers.connect_as(exchange.ana)
     sid = socketio.server.manager.sid_from_eio_sid(ana.eio_sid, "/")
-    scope = auth_cache.project_scope(exchange.project.id)
+    scope = project_scope(exchange.project.id)
     with app.test_request_context():
         cache = current_app.extensions["crossclass_realtime"].auth_cache
         before = cache.join(sid, [scope])

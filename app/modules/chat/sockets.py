@@ -23,6 +23,7 @@ from app.core.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import socketio
 from app.modules.chat import group_commit, operations, queries
 from app.realtime import auth_cache, socket_event
+from app.realtime.rooms import project_scope, user_scope
 
 # A typing notice is passed on at most once per this many seconds per socket and channel
 # (the page sends one every 3 s while someone types; the rest is noise).
@@ -74,7 +75,7 @@ def _access(channel_id) -> queries.ChannelAccess:
         return access
     return auth_cache.cached_check(
         ("channel", channel_id),
-        [auth_cache.user_scope(current_user.id), auth_cache.project_scope(project_id)],
+        [user_scope(current_user.id), project_scope(project_id)],
         lambda: queries.channel_for_user(channel_id, current_user),
         keep=lambda access: replace(
             access,
