@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 from app.extensions import socketio
 
 _PENDING = "crossclass_pending_emits"
+_COMMITTED = "crossclass_committed_emits"  # committed, to run once the transaction has ended
 log = logging.getLogger(__name__)
 
 
@@ -53,9 +54,26 @@ def _queued_within(transaction: SessionTransaction | None, ended: SessionTransac
 
 
 @event.listens_for(Session, "after_commit")
-def _flush_emits(session: Session) -> None:
-    # Fires for the outermost commit only; a released savepoint's events wait for it.
-    for _transaction, action, description in session.info.pop(_PENDING, []):
+def _mark_committed(session: Session) -> None:
+    # Fires for the outermost commit only; a released savepoint's events wait for it. The
+    # actions run a moment later, at the transaction's end (below): here the session still
+    # holds its pooled connection, and an action that uses the database (the disconnect
+    # handlers of a pupil whose access shrank) would need a second one. With every
+    # connection of a fixed pool held by such a commit, each would wait for another.
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        session.info[_COMMITTED] = pending
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _run_committed(session: Session, transaction: SessionTransaction) -> None:
+    # After the commit's close(), which gave the connection back to the pool. A session
+    # closed without commit or rollback ends its transaction without any rollback event;
+    # whatever is still pending then was never committed.
+    if transaction.parent is not None:
+        return
+    session.info.pop(_PENDING, None)
+    for _transaction, action, description in session.info.pop(_COMMITTED, []):
         try:
             action()
         except Exception:
@@ -69,12 +87,3 @@ def _drop_emits(session: Session, previous_transaction: SessionTransaction) -> N
     pending = session.info.get(_PENDING)
     if pending:
         session.info[_PENDING] = [entry for entry in pending if not _queued_within(entry[0], previous_transaction)]
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_uncommitted(session: Session, transaction: SessionTransaction) -> None:
-    # A session closed without commit or rollback ends its transaction without any
-    # rollback event; whatever is still queued then was never committed. (On commit,
-    # after_commit has already sent everything.)
-    if transaction.parent is None:
-        session.info.pop(_PENDING, None)

@@ -353,6 +353,36 @@ def test_event_of_a_session_closed_without_commit_is_never_emitted(listener):
     assert listener.socket.events("card_moved") == []
 
 
+def test_an_action_after_commit_may_use_the_database_when_the_pool_has_no_other_connection(tmp_path):
+    """The disconnect handlers of a pupil whose access shrank run after the commit and read
+    the database. With a fixed pool, they must not wait for the connection the committing
+    session still held (every commit holding one, each waiting for another)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import Session
+    from sqlalchemy.pool import QueuePool
+
+    from app.realtime.emit import run_after_commit
+
+    engine = create_engine(
+        f"sqlite:///{tmp_path / 'pool.db'}", poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=1
+    )
+    read = []
+
+    def read_in_a_second_connection():
+        with engine.connect() as connection:
+            read.append(connection.execute(text("SELECT count(*) FROM note")).scalar())
+
+    try:
+        with Session(engine) as session:
+            session.execute(text("CREATE TABLE note (body TEXT)"))
+            session.execute(text("INSERT INTO note VALUES ('kept')"))
+            run_after_commit(session, read_in_a_second_connection, "read the notes")
+            session.commit()
+    finally:
+        engine.dispose()
+    assert read == [1]
+
+
 # ---- acks of a writing handler -----------------------------------------------------------
 
 
