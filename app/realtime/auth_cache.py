@@ -109,6 +109,8 @@ def _socket_cache() -> tuple[str, SocketAuthCache] | tuple[None, None]:
     state = current_app.extensions.get("crossclass_realtime")
     if sid is None or state is None or state.auth_cache.seconds <= 0:
         return None, None
+    if not socketio.server.manager.is_connected(sid, _NAMESPACE):
+        return None, None  # an event still running after its socket closed: keep nothing
     return sid, state.auth_cache
 
 
