@@ -87,9 +87,10 @@ def _queue_page_number() -> int | None:
     return page if 1 <= page <= mq.MAX_QUEUE_PAGE else None
 
 
-def _queue_page(project, mute_form=None, author_form=None, author_form_for=None, status=200):
+def _queue_page(project, mute_form=None, author_form=None, author_form_for=None, status=200, shown=None):
+    """The queue page; `shown` is its page of reports when the caller has read it already."""
     page = _queue_page_number() or 1
-    queue, has_more = mq.report_queue(project, page)
+    queue, has_more = shown or mq.report_queue(project, page)
     return render_template(
         "chat/moderation.html",
         project=project,
@@ -140,10 +141,11 @@ def moderation_queue(project_id: int):
     page = _queue_page_number()
     if page is None:
         abort(404)
-    if page > 1 and not mq.report_queue(project, page)[0]:
+    shown = mq.report_queue(project, page)
+    if page > 1 and not shown[0]:
         # Its last reports were handled meanwhile (by this teacher, or another one).
         return redirect(url_for("chat.moderation", project_id=project_id))
-    return _queue_page(project)
+    return _queue_page(project, shown=shown)
 
 
 @login_required

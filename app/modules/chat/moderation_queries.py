@@ -98,16 +98,14 @@ def reports_since(reporter_id: int, since: datetime) -> int:
     )
 
 
-def report_queue(
-    project: Project, page: int = 1, per_page: int | None = None
-) -> tuple[list[tuple[Message, Channel, list[MessageReport]]], bool]:
+def report_queue(project: Project, page: int = 1) -> tuple[list[tuple[Message, Channel, list[MessageReport]]], bool]:
     """One page of the messages with open reports, the longest waiting first, each with its
     open reports; and whether more messages wait after this page.
 
     Paged in the database, not in Python: a raid on a channel can leave hundreds of reports,
     and the page must neither load them all nor hide the ones past a fixed cap.
     """
-    per_page = per_page or QUEUE_PAGE
+    per_page = QUEUE_PAGE
     open_reports = (MessageReport.project_id == project.id, MessageReport.status == ReportStatus.OPEN)
     waiting = (
         select(MessageReport.message_id)
