@@ -12,6 +12,10 @@ const TYPING_SHOWN_MS = 5000; // a notice not renewed within 5 s is taken as sto
 const PRESENCE_REFRESH_MS = 30000; // leaving is not announced: ask again now and then
 const READ_REPORT_DELAY_MS = 1000;
 const AROUND_MAX_PAGES = 20; // how far back a link to an old message may load
+const NEAR_BOTTOM_PX = 80; // a reader this close to the newest message is following the conversation
+const NEAR_TOP_PX = 40; // this close to the oldest shown message, older ones are asked for
+const ANNOUNCED_KEPT = 3; // announcements left in the live region (older ones are dropped unread)
+const ANNOUNCE_EXCERPT = 140; // characters of a message read out; the list has the rest
 const RETRYABLE = new Set(["rate_limited", "server_error", "timeout", "unauthorized"]);
 
 function uuid4() {
@@ -42,6 +46,9 @@ if (root) {
   const errorBox = composer?.querySelector("[data-chat-error]");
   const replying = composer?.querySelector("[data-chat-replying]");
   const olderButton = root.querySelector("[data-chat-older]");
+  const jumpButton = root.querySelector("[data-chat-jump]");
+  const jumpText = root.querySelector("[data-chat-jump-text]");
+  const announcer = root.querySelector("[data-chat-announce]");
   const lockedNote = root.querySelector("[data-chat-locked]");
   const lockButton = root.querySelector("[data-chat-lock]");
   const mayWrite = root.dataset.mayWrite === "true";
@@ -62,6 +69,8 @@ if (root) {
   let lastSeq = null; // the highest seq applied with nothing missing below it
   let oldestSeq = null; // the oldest message shown, for scroll-back
   let repairing = false;
+  let loadingOlder = false;
+  let unseen = 0; // messages from others that arrived while the reader was scrolled up
   let replyTo = null;
   const ahead = new Map(); // seq -> event that arrived before the ones below it
   const pending = new Map(); // client_id -> {body, replyTo, node, attempts, timer}
@@ -195,7 +204,7 @@ if (root) {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const ack = await act("chat_edit", { message_id: message.id, body: field.value });
-      if (ack.ok) render(ack.message);
+      if (ack.ok) keepingPlace(() => render(ack.message));
     });
     body.replaceChildren(form);
     field.focus();
@@ -206,6 +215,76 @@ if (root) {
     if (lockButton) {
       lockButton.textContent = locked ? label("Unlock") : label("Lock");
       lockButton.dataset.locked = String(locked);
+    }
+  }
+
+  // ---- following the conversation -------------------------------------------------------
+
+  function isNearBottom() {
+    return list.scrollHeight - list.scrollTop - list.clientHeight <= NEAR_BOTTOM_PX;
+  }
+
+  function scrollToNewest() {
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function topShown() {
+    // The message at the top of the view and how far below the list's edge it starts.
+    const edge = list.getBoundingClientRect().top;
+    const node = [...list.children].find((child) => child.getBoundingClientRect().bottom > edge);
+    return node && { node, id: node.dataset.messageId, offset: node.getBoundingClientRect().top - edge };
+  }
+
+  function keepingPlace(change, { follow = true } = {}) {
+    // A reader at the bottom stays there, so new messages come into view. A reader further
+    // up keeps the message at the top of the view in its place, whatever is added or redrawn
+    // above it (render replaces a message's node, so it is found again by id). Answers
+    // whether the reader was following.
+    const following = follow && isNearBottom();
+    const anchor = following ? null : topShown();
+    change();
+    if (following) scrollToNewest();
+    else if (anchor) {
+      const node = (anchor.id && messageNode(anchor.id)) || (anchor.node.isConnected ? anchor.node : null);
+      if (node) list.scrollTop += node.getBoundingClientRect().top - list.getBoundingClientRect().top - anchor.offset;
+    }
+    return following;
+  }
+
+  function isNewFromOther(event) {
+    return event.kind === "message" && event.message?.state === "visible" && event.message.author_id !== userId;
+  }
+
+  function showUnseen(count) {
+    unseen = count;
+    jumpButton.hidden = count === 0;
+    if (!count) return;
+    const form = pluralRules.select(count) === "one" ? "NewOne" : "NewOther";
+    jumpText.textContent = label(form).replace("{count}", String(count));
+  }
+
+  function announce(messages) {
+    // Author and the start of the text, once each; the list itself is not a live region.
+    for (const message of messages.slice(-ANNOUNCED_KEPT)) {
+      const full = messageNode(message.id)?.querySelector(".chat-text")?.textContent.trim() || "";
+      const text = full.length > ANNOUNCE_EXCERPT ? `${full.slice(0, ANNOUNCE_EXCERPT - 1)}…` : full;
+      const words = { name: message.author_name, text };
+      announcer.append(element("p", "", label("Announce").replace(/\{(name|text)\}/g, (_, key) => words[key])));
+    }
+    while (announcer.childElementCount > ANNOUNCED_KEPT) announcer.firstElementChild.remove();
+  }
+
+  async function loadOlder() {
+    // At the top: the page before the oldest shown, without moving what the reader looks at.
+    if (loadingOlder || olderButton.hidden || lastSeq === null) return;
+    loadingOlder = true;
+    try {
+      const ack = await emit("chat_history", { channel_id: channelId, before_seq: oldestSeq ?? 1 });
+      if (!ack.ok) return;
+      keepingPlace(() => ack.messages.forEach(render), { follow: false });
+      olderButton.hidden = !ack.has_older;
+    } finally {
+      loadingOlder = false;
     }
   }
 
@@ -220,10 +299,19 @@ if (root) {
   function receive(event) {
     if (lastSeq === null || event.seq <= lastSeq) return; // not joined yet (the join answers) or already applied
     ahead.set(event.seq, event);
-    while (ahead.has(lastSeq + 1)) {
-      lastSeq += 1;
-      apply(ahead.get(lastSeq));
-      ahead.delete(lastSeq);
+    const arrived = [];
+    const wasFollowing = keepingPlace(() => {
+      while (ahead.has(lastSeq + 1)) {
+        lastSeq += 1;
+        const next = ahead.get(lastSeq);
+        apply(next);
+        if (isNewFromOther(next)) arrived.push(next.message);
+        ahead.delete(lastSeq);
+      }
+    });
+    if (arrived.length) {
+      announce(arrived);
+      if (!wasFollowing) showUnseen(unseen + arrived.length);
     }
     if (ahead.size) repair();
     reportRead();
@@ -276,6 +364,7 @@ if (root) {
       ack.messages.forEach(render);
       olderButton.hidden = !ack.has_older;
       lastSeq = ack.channel.last_seq;
+      scrollToNewest(); // the chat opens at the newest message
     } else {
       ack.events.forEach(receive);
       let more = ack.has_more;
@@ -422,12 +511,14 @@ if (root) {
     // A link from search: load older pages until the message is there, then show it.
     const target = around;
     around = null;
+    loadingOlder = true; // the pages come here, not through the scroll-up loader
     for (let pages = 0; pages < AROUND_MAX_PAGES && !olderButton.hidden && (oldestSeq ?? 0) > target; pages += 1) {
       const ack = await emit("chat_history", { channel_id: channelId, before_seq: oldestSeq ?? 1 });
       if (!ack.ok) break;
       ack.messages.forEach(render);
       olderButton.hidden = !ack.has_older;
     }
+    loadingOlder = false;
     const node = list.querySelector(`#message-${target}`);
     if (!node || node.dataset.state !== "visible") {
       status.textContent = label("NotFound");
@@ -454,7 +545,7 @@ if (root) {
     });
     entry.inFlight = false;
     if (ack.ok) {
-      render(ack.message);
+      keepingPlace(() => render(ack.message));
       return;
     }
     if (!pending.has(clientId)) return;
@@ -476,6 +567,7 @@ if (root) {
     node.dataset.pending = "true";
     node.querySelector(".chat-body").append(element("p", "chat-text", body));
     list.append(node);
+    scrollToNewest(); // one's own message is shown, wherever the reader was
     pending.set(clientId, { body, replyTo, node, attempts: 0, timer: null });
     setStatus(node, "sending");
     stopReply();
@@ -504,11 +596,24 @@ if (root) {
       composer.requestSubmit();
     }
   });
-  olderButton?.addEventListener("click", async () => {
-    const ack = await emit("chat_history", { channel_id: channelId, before_seq: oldestSeq ?? 1 });
-    if (!ack.ok) return;
-    ack.messages.forEach(render);
-    olderButton.hidden = !ack.has_older;
+  olderButton?.addEventListener("click", loadOlder);
+  list.addEventListener(
+    "scroll",
+    () => {
+      if (isNearBottom()) showUnseen(0);
+      if (list.scrollTop <= NEAR_TOP_PX) loadOlder();
+    },
+    { passive: true },
+  );
+  jumpButton.addEventListener("click", () => {
+    scrollToNewest();
+    showUnseen(0);
+    // The button is gone now: focus goes to the newest message rather than to the page's start.
+    const newest = list.querySelector(".chat-message:last-child");
+    if (newest) {
+      newest.tabIndex = -1;
+      newest.focus({ preventScroll: true });
+    }
   });
   lockButton?.addEventListener("click", () => act("chat_lock", { locked: lockButton.dataset.locked !== "true" }));
   textarea?.addEventListener("input", typed);

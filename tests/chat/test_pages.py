@@ -38,3 +38,19 @@ def test_channels_are_made_on_first_visit(make, browsers):
     assert browsers.http(teacher).get(f"/exchanges/{project.id}/chat").status_code == 200
     kinds = db.session.scalars(select(Channel.kind).where(Channel.project_id == project.id).order_by(Channel.id))
     assert [k.value for k in kinds] == ["project", "teachers"]
+
+
+def test_teachers_reach_moderation_from_the_chat_and_come_back(exchange, browsers):
+    project_id = exchange.project.id
+    queue, log, chat = (f"/exchanges/{project_id}/{path}" for path in ("moderation", "moderation/log", "chat"))
+
+    teacher = browsers.http(exchange.teacher)
+    chat_page = teacher.get(chat).get_data(as_text=True)
+    assert f'href="{queue}"' in chat_page and f'href="{log}"' in chat_page
+    for page in (queue, log):
+        answer = teacher.get(page)
+        assert answer.status_code == 200
+        assert f'href="{chat}"' in answer.get_data(as_text=True), f"no way back to the chat from {page}"
+
+    pupil_page = browsers.http(exchange.ana).get(chat).get_data(as_text=True)
+    assert f'href="{queue}"' not in pupil_page and f'href="{log}"' not in pupil_page

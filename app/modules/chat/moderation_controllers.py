@@ -94,6 +94,7 @@ def _queue_page(project, mute_form=None, author_form=None, author_form_for=None,
     return render_template(
         "chat/moderation.html",
         project=project,
+        has_chat=True,  # the exchange's navigation leads back to the chat (projects/_nav.html)
         role=project_role(project, current_user),
         queue=queue,
         page=page,
@@ -258,6 +259,7 @@ def moderation_log(project_id: int):
     return render_template(
         "chat/moderation_log.html",
         project=project,
+        has_chat=True,
         role=role,
         lines=lines,
         page=page,
