@@ -251,6 +251,12 @@ if (root) {
     return following;
   }
 
+  function focusMessage(node) {
+    if (!node) return;
+    node.tabIndex = -1;
+    node.focus({ preventScroll: true });
+  }
+
   function isNewFromOther(event) {
     return event.kind === "message" && event.message?.state === "visible" && event.message.author_id !== userId;
   }
@@ -282,7 +288,9 @@ if (root) {
       const ack = await emit("chat_history", { channel_id: channelId, before_seq: oldestSeq ?? 1 });
       if (!ack.ok) return;
       keepingPlace(() => ack.messages.forEach(render), { follow: false });
+      const hadFocus = document.activeElement === olderButton;
       olderButton.hidden = !ack.has_older;
+      if (hadFocus && olderButton.hidden) focusMessage(list.querySelector(".chat-message")); // nothing older: on the oldest
     } finally {
       loadingOlder = false;
     }
@@ -609,11 +617,7 @@ if (root) {
     scrollToNewest();
     showUnseen(0);
     // The button is gone now: focus goes to the newest message rather than to the page's start.
-    const newest = list.querySelector(".chat-message:last-child");
-    if (newest) {
-      newest.tabIndex = -1;
-      newest.focus({ preventScroll: true });
-    }
+    focusMessage(list.querySelector(".chat-message:last-child"));
   });
   lockButton?.addEventListener("click", () => act("chat_lock", { locked: lockButton.dataset.locked !== "true" }));
   textarea?.addEventListener("input", typed);

@@ -155,8 +155,18 @@ def test_the_chat_follows_on_a_phone(open_page):
     assert_in_view(porto, message(porto, "Hello from a phone"))
     # The list's content stays inside it: the page is not as long as the whole conversation.
     assert porto.evaluate("() => document.documentElement.scrollHeight") < 2 * PHONE["height"]
-    screenshot(porto, "chat-phone-following")
     assert_accessible(porto)
+
+    # Scrolled up on the phone: the count shows over the list, and leads back down.
+    messages_of(porto).evaluate("list => { list.scrollTop = 0.5 * (list.scrollHeight - list.clientHeight); }")
+    say(helsinki, "Meanwhile on a phone")
+    jump = porto.get_by_role("button", name="1 new message", exact=True)
+    expect(jump).to_be_visible(timeout=LIVE)
+    assert_in_view(porto, jump)
+    screenshot(porto, "chat-phone-new-messages")
+    jump.click()
+    wait_at_bottom(porto)
+    assert_in_view(porto, message(porto, "Meanwhile on a phone"))
 
 
 def test_teachers_go_from_the_chat_to_moderation_and_back(open_page, chat_server):
