@@ -40,6 +40,7 @@ if (root) {
   const userId = Number(root.dataset.userId);
   const mayModerate = root.dataset.mayModerate === "true";
   const list = root.querySelector("[data-chat-messages]");
+  const scroller = root.querySelector("[data-chat-scroll]"); // the list and "Show older messages" scroll in it
   const status = root.querySelector("[data-chat-status]");
   const composer = root.querySelector("[data-chat-composer]");
   const textarea = composer?.querySelector("textarea");
@@ -71,6 +72,8 @@ if (root) {
   let repairing = false;
   let loadingOlder = false;
   let unseen = 0; // messages from others that arrived while the reader was scrolled up
+  let toAnnounce = []; // new messages from others, announced together once the frame is applied
+  let catchingUp = false; // a rejoin replays what came while offline: counted, not read out
   let replyTo = null;
   const ahead = new Map(); // seq -> event that arrived before the ones below it
   const pending = new Map(); // client_id -> {body, replyTo, node, attempts, timer}
@@ -221,16 +224,16 @@ if (root) {
   // ---- following the conversation -------------------------------------------------------
 
   function isNearBottom() {
-    return list.scrollHeight - list.scrollTop - list.clientHeight <= NEAR_BOTTOM_PX;
+    return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight <= NEAR_BOTTOM_PX;
   }
 
   function scrollToNewest() {
-    list.scrollTop = list.scrollHeight;
+    scroller.scrollTop = scroller.scrollHeight;
   }
 
   function topShown() {
     // The message at the top of the view and how far below the list's edge it starts.
-    const edge = list.getBoundingClientRect().top;
+    const edge = scroller.getBoundingClientRect().top;
     const node = [...list.children].find((child) => child.getBoundingClientRect().bottom > edge);
     return node && { node, id: node.dataset.messageId, offset: node.getBoundingClientRect().top - edge };
   }
@@ -246,7 +249,7 @@ if (root) {
     if (following) scrollToNewest();
     else if (anchor) {
       const node = (anchor.id && messageNode(anchor.id)) || (anchor.node.isConnected ? anchor.node : null);
-      if (node) list.scrollTop += node.getBoundingClientRect().top - list.getBoundingClientRect().top - anchor.offset;
+      if (node) scroller.scrollTop += node.getBoundingClientRect().top - scroller.getBoundingClientRect().top - anchor.offset;
     }
     return following;
   }
@@ -269,8 +272,19 @@ if (root) {
     jumpText.textContent = label(form).replace("{count}", String(count));
   }
 
+  function announceSoon(messages) {
+    // A batch frame applies its messages one by one: they are read out as one group.
+    if (!toAnnounce.length) {
+      queueMicrotask(() => {
+        announce(toAnnounce);
+        toAnnounce = [];
+      });
+    }
+    toAnnounce.push(...messages);
+  }
+
   function announce(messages) {
-    // Author and the start of the text, once each; the list itself is not a live region.
+    // Author and the start of the text, the last few only; the list itself is not a live region.
     for (const message of messages.slice(-ANNOUNCED_KEPT)) {
       const full = messageNode(message.id)?.querySelector(".chat-text")?.textContent.trim() || "";
       const text = full.length > ANNOUNCE_EXCERPT ? `${full.slice(0, ANNOUNCE_EXCERPT - 1)}…` : full;
@@ -287,9 +301,14 @@ if (root) {
     try {
       const ack = await emit("chat_history", { channel_id: channelId, before_seq: oldestSeq ?? 1 });
       if (!ack.ok) return;
-      keepingPlace(() => ack.messages.forEach(render), { follow: false });
       const hadFocus = document.activeElement === olderButton;
-      olderButton.hidden = !ack.has_older;
+      keepingPlace(
+        () => {
+          ack.messages.forEach(render);
+          olderButton.hidden = !ack.has_older; // above the kept place too
+        },
+        { follow: false },
+      );
       if (hadFocus && olderButton.hidden) focusMessage(list.querySelector(".chat-message")); // nothing older: on the oldest
     } finally {
       loadingOlder = false;
@@ -318,7 +337,7 @@ if (root) {
       }
     });
     if (arrived.length) {
-      announce(arrived);
+      if (!catchingUp) announceSoon(arrived);
       if (!wasFollowing) showUnseen(unseen + arrived.length);
     }
     if (ahead.size) repair();
@@ -374,13 +393,18 @@ if (root) {
       lastSeq = ack.channel.last_seq;
       scrollToNewest(); // the chat opens at the newest message
     } else {
-      ack.events.forEach(receive);
-      let more = ack.has_more;
-      while (more) {
-        const page = await emit("chat_events", { channel_id: channelId, after_seq: lastSeq });
-        if (!page.ok) break;
-        page.events.forEach(receive);
-        more = page.has_more;
+      catchingUp = true;
+      try {
+        ack.events.forEach(receive);
+        let more = ack.has_more;
+        while (more) {
+          const page = await emit("chat_events", { channel_id: channelId, after_seq: lastSeq });
+          if (!page.ok) break;
+          page.events.forEach(receive);
+          more = page.has_more;
+        }
+      } finally {
+        catchingUp = false;
       }
     }
     for (const event of [...ahead.values()]) receive(event);
@@ -501,8 +525,9 @@ if (root) {
   }
 
   function reportRead() {
-    // Only what was on a visible page counts as read.
+    // Only what was on a visible page, with the reader down at the newest messages, counts as read.
     if (document.visibilityState !== "visible" || lastSeq === null || lastSeq <= readSent || readTimer) return;
+    if (!isNearBottom()) return;
     readTimer = setTimeout(async () => {
       readTimer = null;
       const seq = lastSeq;
@@ -605,11 +630,14 @@ if (root) {
     }
   });
   olderButton?.addEventListener("click", loadOlder);
-  list.addEventListener(
+  scroller.addEventListener(
     "scroll",
     () => {
-      if (isNearBottom()) showUnseen(0);
-      if (list.scrollTop <= NEAR_TOP_PX) loadOlder();
+      if (isNearBottom()) {
+        showUnseen(0);
+        reportRead(); // what came while scrolled up is read once the reader is down here
+      }
+      if (scroller.scrollTop <= NEAR_TOP_PX) loadOlder();
     },
     { passive: true },
   );

@@ -63,11 +63,12 @@ def open_page(browser, chat_server):
 
 
 def messages_of(page):
-    return page.locator("[data-chat-messages]")
+    """The box the conversation scrolls in."""
+    return page.locator("[data-chat-scroll]")
 
 
 def wait_at_bottom(page) -> None:
-    page.wait_for_function(f"() => ({_FROM_BOTTOM})(document.querySelector('[data-chat-messages]')) <= 2", timeout=LIVE)
+    page.wait_for_function(f"() => ({_FROM_BOTTOM})(document.querySelector('[data-chat-scroll]')) <= 2", timeout=LIVE)
 
 
 def assert_in_view(page, shown) -> None:
@@ -100,7 +101,7 @@ def test_the_chat_follows_the_conversation(open_page, chat_server):
     announcer = porto.locator("[data-chat-announce]")
     expect(announcer).to_have_attribute("aria-live", "polite")
     expect(announcer).to_contain_text(f"{chat_server.facts['helsinki']}: Following along")
-    assert messages_of(porto).get_attribute("aria-live") is None
+    assert porto.locator("[data-chat-scroll] [aria-live], [data-chat-scroll][aria-live]").count() == 0
 
     # Scrolled up: new messages do not move the view; a button counts them.
     listing = messages_of(porto)
@@ -115,6 +116,7 @@ def test_the_chat_follows_the_conversation(open_page, chat_server):
     assert listing.evaluate("list => list.scrollTop") == scrolled_to
     assert abs(anchor.evaluate(_TOP_ON_SCREEN) - anchor_top) <= 1
     expect(announcer).to_contain_text("While you were away 2")
+    screenshot(porto, "chat-desktop-new-messages")
     assert_accessible(porto)
 
     # The button goes to the newest message, then goes away; focus lands on that message.
@@ -142,7 +144,7 @@ def test_the_chat_follows_the_conversation(open_page, chat_server):
     expect(porto.locator("[data-chat-older]")).to_be_hidden()  # nothing older is left
 
 
-def test_the_chat_follows_on_a_phone(open_page):
+def test_the_chat_follows_on_a_phone(open_page, chat_server):
     porto = open_page(PORTO, viewport=PHONE)
     helsinki = open_page(HELSINKI, viewport=PHONE)
     assert_opens_at_newest_and_follows(porto, helsinki, "Hello from a phone")
@@ -167,6 +169,15 @@ def test_the_chat_follows_on_a_phone(open_page):
     jump.click()
     wait_at_bottom(porto)
     assert_in_view(porto, message(porto, "Meanwhile on a phone"))
+
+    # A message that came while the reader was scrolled up and left unseen stays unread.
+    porto.wait_for_timeout(1500)  # the read mark of what was seen (READ_REPORT_DELAY_MS) is sent
+    messages_of(porto).evaluate("list => { list.scrollTop = 0.5 * (list.scrollHeight - list.clientHeight); }")
+    say(helsinki, "Not seen yet")
+    expect(porto.get_by_role("button", name="1 new message", exact=True)).to_be_visible(timeout=LIVE)
+    porto.wait_for_timeout(1500)  # a read mark would have been sent by now
+    porto.goto(f"/exchanges/{chat_server.project_id}")
+    expect(porto.locator("[data-chat-unread-total]")).to_contain_text("1")
 
 
 def test_teachers_go_from_the_chat_to_moderation_and_back(open_page, chat_server):
