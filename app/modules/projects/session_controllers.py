@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 
 from app.core.db import utcnow
 from app.core.errors import AppError, attach_error
-from app.core.timefmt import format_local
+from app.core.timefmt import viewer_zone
 from app.extensions import db
 from app.modules.notifications.queries import register_kind
 from app.modules.projects import queries, session_operations
@@ -21,11 +21,12 @@ from app.modules.projects.controllers import load_project
 from app.modules.projects.forms import CancelSessionForm, EditSessionForm, NewSessionForm
 from app.modules.projects.models import TEACHER_ROLES, ProjectRole
 from app.modules.projects.session_operations import Scope, SessionNotice
-from app.modules.projects.session_times import exchange_ics, partner_places, slot_proposals
+from app.modules.projects.session_times import exchange_ics, partner_places, slot_proposals, time_line
 
 
 def _when(params: dict) -> str:
-    return format_local(datetime.fromisoformat(params["starts_at"]))
+    # In the reader's zone: "Thu 25 Mar 2027, 12:00 EET".
+    return time_line(datetime.fromisoformat(params["starts_at"]), viewer_zone(), [])
 
 
 def _added(p: dict) -> str:
