@@ -264,7 +264,7 @@ def _session_page(project, role, session, form=None, status=200):
         session=session,
         when=_time_line(session, project),
         is_teacher=is_teacher,
-        can_mark=is_teacher and not project.is_closed,
+        can_mark=is_teacher and not project.is_closed and not session.is_cancelled,
         can_change=is_teacher and not project.is_closed and not session.is_cancelled,
         # A visitor (a parent, say) reads along but does not get the way into the pupils' meeting.
         show_meeting_link=role != ProjectRole.VISITOR,
