@@ -108,7 +108,7 @@ def test_saving_without_a_change_changes_nothing(app, exchange):
     session = only_session()
     assert edit(teacher, exchange, session).status_code == 302
     assert only_session().sequence == 0
-    assert count(Notification, Notification.kind.in_(["session_moved", "session_changed"])) == 0
+    assert count(Notification, Notification.kind.in_(["session_moved", "session_updated"])) == 0
 
 
 def test_cancelling_needs_a_reason_and_keeps_the_session_with_it(app, exchange):
@@ -187,6 +187,12 @@ def test_a_weekly_series_keeps_its_local_time_across_the_clock_change(app, excha
     ]
     assert first.series_id and first.series_id == second.series_id == third.series_id
     assert response.headers["Location"].endswith(f"/sessions/{first.id}")
+    # One notification per person for the whole series, not one per week.
+    notices = db.session.query(Notification).filter_by(user_id=exchange.helsinki_pupils[0].id).all()
+    with app.test_request_context():
+        assert [describe(n) for n in notices] == [
+            f"{exchange.project.title}: “Our kitchens”, every week for 3 weeks from Thu 18 Mar 2027, 10:00 UTC."
+        ]
 
 
 def test_a_single_session_has_no_series(app, exchange):
@@ -290,7 +296,7 @@ def test_everyone_in_the_exchange_is_notified_of_added_moved_and_cancelled(app, 
     edit(teacher, exchange, session, start_time="11:00")
     assert notified("session_moved") == others
     edit(teacher, exchange, session, start_time="11:00", meeting_url="https://meet.example.eu/new-room")
-    assert notified("session_changed") == others
+    assert notified("session_updated") == others
     cancel(teacher, exchange, session)
     assert notified("session_cancelled") == others
 

@@ -54,7 +54,7 @@ register_kind(
     lambda p: _("%(project)s: the live session “%(title)s” moved to %(when)s.", **p, when=_when(p)),
 )
 register_kind(
-    SessionNotice.CHANGED.value,
+    SessionNotice.UPDATED.value,
     lambda p: _("%(project)s: the details of the live session “%(title)s” on %(when)s changed.", **p, when=_when(p)),
 )
 register_kind(SessionNotice.CANCELLED.value, _cancelled)

@@ -48,7 +48,7 @@ class SessionNotice(enum.StrEnum):
 
     ADDED = "session_added"
     MOVED = "session_moved"  # a new time or duration
-    CHANGED = "session_changed"  # title, description or link
+    UPDATED = "session_updated"  # title, description or link
     CANCELLED = "session_cancelled"
 
 
@@ -177,7 +177,7 @@ def update_session(
     if moved:
         notify_session_change(project, user, moved, SessionNotice.MOVED)
     if changed:
-        notify_session_change(project, user, changed, SessionNotice.CHANGED)
+        notify_session_change(project, user, changed, SessionNotice.UPDATED)
     if moved or changed:
         record_activity(project, user.id, "session_changed", title=title, session_id=session.id)
     db.session.flush()
