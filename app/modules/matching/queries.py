@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import SchoolClass, User
 from app.auth.operations import CEFR_LEVELS
 from app.core.errors import NotFound, PermissionDenied
+from app.core.weekly_slots import register_slot_source
 from app.extensions import db
 from app.modules.matching.explain import explain_violation
 from app.modules.matching.models import (
@@ -74,6 +75,18 @@ def scoring_profile(profile: ClassProfile, past_partners: frozenset[int] | None 
         school_id=school_class.school_id,
         city=school.city,
     )
+
+
+def weekly_slots_of_classes(class_ids: list[int]) -> dict[int, tuple[Slot, ...]]:
+    """The weekly live slots of these classes' profiles (an exchange proposes sessions in them)."""
+    profiles = db.session.scalars(
+        select(ClassProfile).where(ClassProfile.class_id.in_(class_ids)).options(selectinload(ClassProfile.slots))
+    )
+    return {p.class_id: tuple(Slot(s.weekday, s.start_minute, s.end_minute) for s in p.slots) for p in profiles}
+
+
+# Projects read the slots through app/core/weekly_slots.py: they may not import matching.
+register_slot_source(weekly_slots_of_classes)
 
 
 def _profiles_query():

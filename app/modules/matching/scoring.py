@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
+
+from app.core.weekly_slots import Slot, slot_utc
+from app.core.weekly_slots import day_offsets as _day_offsets
 
 CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
 CEFR_RANK = {level: rank for rank, level in enumerate(CEFR_LEVELS, start=1)}
@@ -56,15 +58,6 @@ def field_similarity(code_a: str, code_b: str) -> float:
     if code_a[:2] == code_b[:2]:
         return 0.3
     return 0.0
-
-
-@dataclass(frozen=True)
-class Slot:
-    """A weekly availability window in the school's local time; weekday 0 is Monday."""
-
-    weekday: int
-    start_minute: int
-    end_minute: int
 
 
 @dataclass(frozen=True)
@@ -191,58 +184,6 @@ def shared_languages(a: Profile, b: Profile, min_rank: int) -> tuple[tuple[str, 
 
 def common_period(a: Profile, b: Profile) -> tuple[date, date]:
     return max(a.period_start, b.period_start), min(a.period_end, b.period_end)
-
-
-@lru_cache(maxsize=65536)
-def _day_offsets(timezone: str, day: date) -> tuple[timedelta, ...]:
-    """The UTC offsets a local day can have: one, or two on a day the clocks change."""
-    zone = ZoneInfo(timezone)
-    edges = (datetime.combine(day, time()), datetime.combine(day + timedelta(days=1), time()))
-    return tuple(sorted({zone.utcoffset(moment.replace(fold=fold)) for moment in edges for fold in (0, 1)}))
-
-
-def _transition(zone: ZoneInfo, low: datetime, high: datetime) -> datetime:
-    """The first UTC minute after `low` (and by `high`) whose offset differs from the offset at `low`."""
-    before = low.astimezone(zone).utcoffset()
-    while high - low > timedelta(minutes=1):
-        middle = low + (high - low) // 2
-        middle -= timedelta(seconds=middle.second, microseconds=middle.microsecond)
-        if middle <= low:
-            middle = low + timedelta(minutes=1)
-        if middle.astimezone(zone).utcoffset() == before:
-            low = middle
-        else:
-            high = middle
-    return high
-
-
-def slot_utc(timezone: str, day: date, slot: Slot) -> list[tuple[datetime, datetime]]:
-    """The UTC instants whose local time in `timezone` lies in the slot on that local day.
-
-    On a summer-time change day this is exact: a slot that starts in the skipped hour starts
-    when the clocks jump, and the part of a slot inside the repeated hour happens twice.
-    """
-    midnight = datetime.combine(day, time())
-    start = midnight + timedelta(minutes=slot.start_minute)
-    end = midnight + timedelta(minutes=slot.end_minute)
-    offsets = _day_offsets(timezone, day)
-    if len(offsets) == 1:
-        return [((start - offsets[0]).replace(tzinfo=UTC), (end - offsets[0]).replace(tzinfo=UTC))]
-    zone = ZoneInfo(timezone)
-    low = (start - offsets[-1]).replace(tzinfo=UTC)
-    high = (end - offsets[0]).replace(tzinfo=UTC)
-    first, last = low.astimezone(zone).utcoffset(), high.astimezone(zone).utcoffset()
-    if first == last:
-        return [((start - first).replace(tzinfo=UTC), (end - first).replace(tzinfo=UTC))]
-    change = _transition(zone, low, high)
-    pieces = [
-        ((start - first).replace(tzinfo=UTC), min((end - first).replace(tzinfo=UTC), change)),
-        (max((start - last).replace(tzinfo=UTC), change), (end - last).replace(tzinfo=UTC)),
-    ]
-    pieces = [(piece_start, piece_end) for piece_start, piece_end in pieces if piece_end > piece_start]
-    if len(pieces) == 2 and pieces[1][0] <= pieces[0][1]:
-        return [(pieces[0][0], max(pieces[0][1], pieces[1][1]))]
-    return pieces
 
 
 def _day_intervals(timezone: str, slots: tuple[Slot, ...], day: date) -> list[tuple[datetime, datetime]]:

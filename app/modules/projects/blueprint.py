@@ -4,6 +4,7 @@ from flask import Blueprint, current_app
 
 from app.modules.projects import controllers as c
 from app.modules.projects import member_controllers as m
+from app.modules.projects import session_controllers as s
 from app.modules.projects import team_controllers as t
 
 bp = Blueprint("projects", __name__)
@@ -32,7 +33,20 @@ bp.add_url_rule(
     methods=["POST"],
 )
 bp.add_url_rule("/exchanges/<int:project_id>/sessions", "sessions", c.sessions)
-bp.add_url_rule("/exchanges/<int:project_id>/sessions/new", "new_session", c.new_session, methods=["GET", "POST"])
+bp.add_url_rule("/exchanges/<int:project_id>/sessions/new", "new_session", s.new_session, methods=["GET", "POST"])
+bp.add_url_rule("/exchanges/<int:project_id>/sessions.ics", "exchange_calendar", s.exchange_calendar)
+bp.add_url_rule(
+    "/exchanges/<int:project_id>/sessions/<int:session_id>/edit",
+    "edit_session",
+    s.edit_session,
+    methods=["GET", "POST"],
+)
+bp.add_url_rule(
+    "/exchanges/<int:project_id>/sessions/<int:session_id>/cancel",
+    "cancel_session",
+    s.cancel_session,
+    methods=["POST"],
+)
 bp.add_url_rule("/exchanges/<int:project_id>/sessions/<int:session_id>", "session_detail", c.session_detail)
 bp.add_url_rule(
     "/exchanges/<int:project_id>/sessions/<int:session_id>/attendance", "attendance", c.attendance, methods=["POST"]

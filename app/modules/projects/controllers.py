@@ -17,7 +17,6 @@ from app.modules.projects.forms import (
     MoveStudentForm,
     ProjectForm,
     RenameTeamForm,
-    SessionForm,
 )
 from app.modules.projects.models import TEACHER_ROLES, ProjectRole
 from app.modules.projects.session_times import partner_places, session_ics, time_line
@@ -35,6 +34,8 @@ ACTIVITY_SENTENCES = {
     "project_updated": lambda p: _("%(actor)s updated the description of the exchange.", **p),
     "project_closed": lambda p: _("%(actor)s closed the exchange.", **p),
     "session_scheduled": lambda p: _("%(actor)s scheduled the live session “%(title)s”.", **p),
+    "session_changed": lambda p: _("%(actor)s changed the live session “%(title)s”.", **p),
+    "session_cancelled": lambda p: _("%(actor)s cancelled the live session “%(title)s”.", **p),
     "teams_generated": lambda p: _("%(actor)s formed %(count)d mixed teams.", **p),
     "team_renamed": lambda p: _("%(actor)s renamed the team %(old)s to %(new)s.", **p),
     "student_moved": lambda p: _("%(actor)s moved %(student)s to %(team)s.", **p),
@@ -252,34 +253,6 @@ def sessions(project_id: int):
     )
 
 
-@login_required
-def new_session(project_id: int):
-    project, role = load_project(project_id, *TEACHER_ROLES, write=True)
-    form = SessionForm()
-    zone = current_user.zone_name
-    if form.validate_on_submit():
-        try:
-            session = operations.schedule_session(
-                project,
-                current_user,
-                title=form.title.data,
-                day=form.start_date.data,
-                at=form.start_time.data,
-                zone=zone,
-                duration_minutes=form.duration_minutes.data,
-                meeting_url=form.meeting_url.data,
-            )
-        except AppError as error:
-            db.session.rollback()
-            attach_error(form, error)
-            return render_template("projects/session_form.html", project=project, role=role, form=form, zone=zone), 400
-        db.session.commit()
-        flash(_("The live session is scheduled."), "success")
-        return redirect(url_for("projects.session_detail", project_id=project.id, session_id=session.id))
-    status = 400 if form.is_submitted() else 200
-    return render_template("projects/session_form.html", project=project, role=role, form=form, zone=zone), status
-
-
 def _session_page(project, role, session, form=None, status=200):
     is_teacher = role in TEACHER_ROLES
     if form is None and is_teacher:
@@ -291,7 +264,8 @@ def _session_page(project, role, session, form=None, status=200):
         session=session,
         when=_time_line(session, project),
         is_teacher=is_teacher,
-        can_mark=is_teacher and not project.is_closed,
+        can_mark=is_teacher and not project.is_closed and not session.is_cancelled,
+        can_change=is_teacher and not project.is_closed and not session.is_cancelled,
         # A visitor (a parent, say) reads along but does not get the way into the pupils' meeting.
         show_meeting_link=role != ProjectRole.VISITOR,
         form=form,

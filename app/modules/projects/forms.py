@@ -9,6 +9,7 @@ from wtforms import (
     EmailField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -22,6 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.auth.forms import language_choices
 from app.auth.operations import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from app.modules.projects.models import InviteKind
+from app.modules.projects.session_operations import DESCRIPTION_LIMIT, MAX_REPEAT_WEEKS, REASON_LIMIT, Scope
 from app.modules.projects.teams import MAX_TEAM_SIZE, MIN_TEAM_SIZE
 
 AIMS_LIMIT = 4000
@@ -96,6 +98,45 @@ class SessionForm(FlaskForm):
         description=_l("A link to your school's video tool (https://…). CrossClass has no video of its own."),
         filters=[_strip],
     )
+
+    description = TextAreaField(
+        _l("Description"),
+        validators=[Optional(), Length(max=DESCRIPTION_LIMIT)],
+        description=_l("What the classes will do, what to prepare. Shown to everyone in the exchange."),
+        filters=[_strip],
+    )
+
+
+class NewSessionForm(SessionForm):
+    repeat_weeks = IntegerField(
+        _l("Repeat weekly for (weeks)"),
+        validators=[Optional(), NumberRange(min=1, max=MAX_REPEAT_WEEKS)],
+        default=1,
+        description=_l(
+            "1 for a single session; up to %(count)d weeks, at the same time each week.", count=MAX_REPEAT_WEEKS
+        ),
+    )
+
+
+SCOPE_CHOICES = [
+    SelectChoice(Scope.THIS.value, _l("This session only")),
+    SelectChoice(Scope.FOLLOWING.value, _l("This and the following sessions of the series")),
+]
+
+
+class EditSessionForm(SessionForm):
+    scope = RadioField(_l("Change"), choices=SCOPE_CHOICES, default=Scope.THIS.value)
+
+
+class CancelSessionForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[DataRequired(message=_l("Please say why the session is cancelled.")), Length(max=REASON_LIMIT)],
+        description=_l("Everyone in the exchange sees it."),
+        filters=[_strip],
+    )
+    # Not "scope": the change form on the same page has one, and ids must stay unique.
+    cancel_scope = RadioField(_l("Cancel"), choices=SCOPE_CHOICES, default=Scope.THIS.value)
 
 
 class AttendanceForm(FlaskForm):

@@ -143,11 +143,24 @@ class LiveSession(TimestampMixin, db.Model):
     meeting_url: Mapped[str | None] = mapped_column(String(500))
     organiser_zone: Mapped[str] = mapped_column(String(64))  # the zone the organiser typed the time in
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Sessions made together by "repeat weekly" share a series id, so that a change can reach
+    # "this and the following sessions" of the series.
+    series_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # The .ics SEQUENCE: raised on every change, so calendars update the event they already hold.
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A cancelled session is kept, with its reason, so that everyone sees it did not happen.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
 
     project: Mapped[Project] = relationship()
     attendances: Mapped[list[SessionAttendance]] = relationship(back_populates="session", cascade="all, delete-orphan")
 
     __table_args__ = (CheckConstraint("duration_minutes BETWEEN 5 AND 600", name="duration_range"),)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
 
 class SessionAttendance(db.Model):

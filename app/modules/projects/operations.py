@@ -7,7 +7,7 @@ check the role, and commit once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, time
+from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -16,7 +16,6 @@ from app.auth.models import SchoolClass, User
 from app.core import signals
 from app.core.db import utcnow
 from app.core.errors import InvalidInput
-from app.core.timefmt import is_valid_zone
 from app.extensions import db
 from app.modules.projects import queries
 from app.modules.projects.models import (
@@ -31,7 +30,6 @@ from app.modules.projects.models import (
     Team,
     TeamMembership,
 )
-from app.modules.projects.session_times import NonexistentLocalTime, local_to_utc
 from app.modules.projects.teams import MAX_TEAM_SIZE, MIN_TEAM_SIZE, split_into_teams
 
 TITLE_LIMIT = 200
@@ -187,50 +185,6 @@ def move_student(project: Project, user: User, student_id: int, team: Team) -> T
 
 
 # ---- live sessions ---------------------------------------------------------------------
-
-
-def schedule_session(
-    project: Project,
-    user: User,
-    *,
-    title: str,
-    day: date,
-    at: time,
-    zone: str,
-    duration_minutes: int,
-    meeting_url: str | None,
-) -> LiveSession:
-    """A session typed in the organiser's wall-clock time, stored in UTC."""
-    queries.require_open(project)
-    title = " ".join((title or "").split())
-    if not title:
-        raise InvalidInput(_("Please give the session a title."), field="title")
-    if not is_valid_zone(zone):
-        raise InvalidInput(_("Unknown time zone."), field="start_time")
-    if not 5 <= duration_minutes <= 600:
-        raise InvalidInput(_("A session lasts between 5 and 600 minutes."), field="duration_minutes")
-    try:
-        starts_at = local_to_utc(day, at, zone)
-    except NonexistentLocalTime:
-        clock = f"{at:%H:%M}"
-        message = _("%(time)s does not exist in %(zone)s that day: the clocks go forward.", time=clock, zone=zone)
-        raise InvalidInput(message, field="start_time") from None
-    if meeting_url and not meeting_url.lower().startswith(("https://", "http://")):
-        raise InvalidInput(_("The meeting link must start with https:// or http://."), field="meeting_url")
-    session = LiveSession(
-        project_id=project.id,
-        title=title[:TITLE_LIMIT],
-        starts_at=starts_at,
-        duration_minutes=duration_minutes,
-        meeting_url=meeting_url or None,
-        organiser_zone=zone,
-        created_by_id=user.id,
-    )
-    db.session.add(session)
-    db.session.flush()
-    record_activity(project, user.id, "session_scheduled", title=session.title, session_id=session.id)
-    db.session.flush()
-    return session
 
 
 def mark_attendance(project: Project, user: User, session: LiveSession, student_ids: Iterable[int]) -> set[int]:

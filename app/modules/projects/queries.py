@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 from app.auth.models import ClassMembership, SchoolClass, User
 from app.core.db import utcnow
 from app.core.errors import Conflict, NotFound, PermissionDenied
+from app.core.weekly_slots import weekly_slots_of
 from app.extensions import db
 from app.modules.projects.models import (
     TEACHER_ROLES,
@@ -277,6 +278,42 @@ def sessions_of(project: Project, upcoming_only: bool = False, now: datetime | N
         now = now or utcnow()
         sessions = [s for s in sessions if s.starts_at + timedelta(minutes=s.duration_minutes) > now]
     return sessions
+
+
+def series_from(session: LiveSession) -> list[LiveSession]:
+    """This session and the later ones of its weekly series that are not cancelled."""
+    if session.series_id is None:
+        return [session]
+    query = select(LiveSession).where(
+        LiveSession.project_id == session.project_id,
+        LiveSession.series_id == session.series_id,
+        LiveSession.starts_at >= session.starts_at,
+        LiveSession.cancelled_at.is_(None),
+    )
+    later = [s for s in db.session.scalars(query.order_by(LiveSession.starts_at, LiveSession.id)) if s is not session]
+    return [session, *later]
+
+
+def series_length(session: LiveSession) -> int:
+    if session.series_id is None:
+        return 1
+    return len(list(db.session.scalars(select(LiveSession.id).where(LiveSession.series_id == session.series_id))))
+
+
+def member_ids(project: Project) -> set[int]:
+    """Everyone in the exchange: the partner classes' teachers and pupils, and the outside members."""
+    teachers = {link.school_class.teacher_id for link in project.classes if link.school_class.teacher_id}
+    outside = {member.user_id for member in project.members}
+    return teachers | current_student_ids(project) | outside
+
+
+def class_schedules(project: Project) -> list[tuple[str, tuple]]:
+    """(zone, weekly slots) of every partner class; empty unless every class has slots."""
+    classes = [link.school_class for link in project.classes]
+    slots = weekly_slots_of(c.id for c in classes)
+    if len(classes) < 2 or any(c.id not in slots for c in classes):
+        return []
+    return [(c.school.timezone, slots[c.id]) for c in classes]
 
 
 def recent_activity(project: Project, limit: int = FEED_LENGTH) -> list[ProjectActivity]:
