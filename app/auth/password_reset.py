@@ -104,10 +104,17 @@ def request_password_reset(email: str, address: str) -> None:
             )
         )
     user = db.session.scalar(select(User).where(User.email == email))
-    if not _may_reset_by_email(user):
-        return
+    if _may_reset_by_email(user):
+        send_after_commit(_reset_message(user))
+    else:
+        # The same work as for an account, thrown away: the answer's timing must not tell
+        # an unknown address (or a pupil's username) from a teacher's.
+        _reset_message(User(id=0, email=email, display_name=email, password_hash=email))
+
+
+def _reset_message(user: User):
     link = absolute_url(url_for("auth.reset_password", token=reset_token(user)))
-    message = compose_mail(
+    return compose_mail(
         user.email,
         # Their own choice, else the language they are using to ask.
         user.locale or str(get_locale() or ""),
@@ -117,7 +124,6 @@ def request_password_reset(email: str, address: str) -> None:
         link=link,
         minutes=current_app.config["PASSWORD_RESET_MINUTES"],
     )
-    send_after_commit(message)
 
 
 def reset_password(token: str, new_password: str) -> User:
