@@ -136,7 +136,8 @@ def compose_mail(to: str, locale: str | None, subject, template: str, **context)
     # Straight from the environment, not render_template: the page context processors need a
     # request, and mail is also composed outside one (a CLI command).
     with force_locale(locale):
-        subject_text = str(subject)
+        # One line: a line break in a class or person's name must not end the header.
+        subject_text = " ".join(str(subject).split())
         values = {**context, "subject": subject_text, "locale": locale}
         text = environment.get_template(f"{template}.txt").render(values)
         html = environment.get_template(f"{template}.html").render(values)
@@ -145,7 +146,7 @@ def compose_mail(to: str, locale: str | None, subject, template: str, **context)
     message["Subject"] = subject_text
     message["From"] = sender
     message["To"] = to
-    message["Date"] = formatdate(localtime=False)
+    message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].partition("@")[2] or None)
     message["Auto-Submitted"] = "auto-generated"  # no out-of-office replies to a no-reply sender
     message.set_content(text)
