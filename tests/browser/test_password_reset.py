@@ -12,7 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DEMO_PASSWORD, PHONE, assert_accessible, screenshot
+from tests.browser.conftest import DEMO_PASSWORD, PHONE, assert_accessible, log_in, screenshot
 from tests.conftest import ServerProcess, free_port, prepare_database
 from tests.mail_support import SmtpRecorder, link_in
 
@@ -109,3 +109,23 @@ def test_a_teacher_resets_a_forgotten_password_in_the_browser(browser, mailing_s
         expect(page).to_have_url(re.compile(r"/dashboard$"))
     finally:
         context.close()
+
+
+def test_a_teacher_turns_on_e_mail_updates_on_the_profile_page(page):
+    log_in(page, "mikko.helsinki@demo.crossclass.eu")
+    page.goto("/account/profile")
+    box = page.get_by_label("E-mail me about invitations and session changes")
+    expect(box).not_to_be_checked()
+    expect(page.get_by_text("E-mails go to mikko.helsinki@demo.crossclass.eu.")).to_be_visible()
+    assert_accessible(page)
+
+    box.check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Your profile is saved.")).to_be_visible()
+    expect(page.get_by_label("E-mail me about invitations and session changes")).to_be_checked()
+    assert_accessible(page)
+    screenshot(page, "profile-email-updates")
+    page.get_by_label("E-mail me about invitations and session changes").uncheck()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_label("E-mail me about invitations and session changes")).not_to_be_checked()
+    page.context.watch.assert_clean()
