@@ -132,3 +132,18 @@ def test_smtp_login_uses_the_credentials_of_mail_url(app):
         controller.stop()
     assert [m["To"] for m in recorder.messages] == ["teacher@example.eu"]
     assert logins[0][1:] == (b"crossclass", b"p@ss:word")
+
+
+def test_a_line_break_in_a_name_cannot_add_a_header(app):
+    message = compose_mail(
+        "teacher@example.eu",
+        "en",
+        "Cozinha\r\nBcc: someone@example.eu",
+        "auth/mail/password_reset",
+        user=_Person(),
+        link="http://localhost/x",
+        minutes=60,
+    )
+
+    assert message["Subject"] == "Cozinha Bcc: someone@example.eu"
+    assert message["Bcc"] is None
