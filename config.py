@@ -10,8 +10,9 @@ import os
 import secrets
 import time
 from datetime import timedelta
+from email.utils import formataddr, parseaddr
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -131,6 +132,54 @@ def _bool_setting(environ, name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def _mail_url(environ) -> dict | None:
+    """MAIL_URL as SMTP settings; None means the outbox folder (nothing leaves the machine)."""
+    url = environ.get("MAIL_URL", "").strip()
+    if not url:
+        return None
+    example = "smtp://user:password@mail.example.eu:587?starttls=1 or smtps://user:password@mail.example.eu"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"MAIL_URL has an invalid port; expected e.g. {example}") from None
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError(f"MAIL_URL must look like {example} (got scheme {parts.scheme!r})")
+    options = dict(parse_qsl(parts.query, keep_blank_values=True))
+    unknown = set(options) - {"starttls"}
+    if unknown:
+        raise ConfigError(f"MAIL_URL knows only the option starttls, got {', '.join(sorted(unknown))}")
+    starttls = _bool_setting({"MAIL_URL starttls": options.get("starttls", "")}, "MAIL_URL starttls", False)
+    if starttls and parts.scheme == "smtps":
+        raise ConfigError("MAIL_URL: smtps:// is already encrypted; starttls=1 is for smtp:// only")
+    encrypted = starttls or parts.scheme == "smtps"
+    loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if parts.username and not encrypted and not loopback:
+        raise ConfigError("MAIL_URL would send its password unencrypted: use smtps:// or add ?starttls=1")
+    return {
+        "host": parts.hostname,
+        "port": port or (465 if parts.scheme == "smtps" else 25),
+        "ssl": parts.scheme == "smtps",
+        "starttls": starttls,
+        "username": unquote(parts.username) if parts.username else None,
+        "password": unquote(parts.password) if parts.password else None,
+    }
+
+
+def _mail_from(environ, smtp: dict | None) -> str:
+    raw = environ.get("MAIL_FROM", "").strip()
+    if not raw:
+        if smtp is not None:
+            # A real mail server refuses or bins mail from an invented sender.
+            raise ConfigError("MAIL_FROM must be set when MAIL_URL is, e.g. CrossClass <no-reply@example.eu>")
+        return "CrossClass <no-reply@localhost>"
+    name, address = parseaddr(raw)
+    local, _at, domain = address.partition("@")
+    if not local or not domain or any(c.isspace() for c in address):
+        raise ConfigError(f"MAIL_FROM must be an address such as CrossClass <no-reply@example.eu>, got {raw!r}")
+    return formataddr((name, address))
+
+
 def load_config(environ=None, instance_dir: Path | None = None) -> dict:
     """Build the Flask config mapping from the environment; raises ConfigError when invalid."""
     environ = os.environ if environ is None else environ
@@ -141,6 +190,7 @@ def load_config(environ=None, instance_dir: Path | None = None) -> dict:
     every_origin_https = all(origin.startswith("https://") for origin in origins)
     # Secure cookies need HTTPS; a local http:// set-up could not log in with them.
     cookie_secure = _bool_setting(environ, "COOKIE_SECURE", every_origin_https)
+    mail_smtp = _mail_url(environ)
     config = {
         "PORT": port,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -199,6 +249,15 @@ def load_config(environ=None, instance_dir: Path | None = None) -> dict:
             "preferred_country": 0.05,
         },
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # E-mail (app/core/mail.py): SMTP from MAIL_URL, else .eml files in MAIL_OUTBOX_DIR.
+        "MAIL_SMTP": mail_smtp,
+        "MAIL_FROM": _mail_from(environ, mail_smtp),
+        "MAIL_OUTBOX_DIR": str(instance_dir / "outbox"),
+        "MAIL_TIMEOUT_SECONDS": _int_setting(environ, "MAIL_TIMEOUT_SECONDS", 20, 1, 300),
+        # Password reset links: how long one works, and how many may be asked for per hour.
+        "PASSWORD_RESET_MINUTES": _int_setting(environ, "PASSWORD_RESET_MINUTES", 60, 5, 24 * 60),
+        "PASSWORD_RESET_PER_ADDRESS": _int_setting(environ, "PASSWORD_RESET_PER_ADDRESS", 3, 1, 100),
+        "PASSWORD_RESET_PER_CLIENT": _int_setting(environ, "PASSWORD_RESET_PER_CLIENT", 20, 1, 10_000),
     }
     # Last: a wrong setting elsewhere must not leave a freshly generated key file behind.
     config["SECRET_KEY"] = _secret_key(environ, instance_dir)

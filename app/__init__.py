@@ -45,7 +45,10 @@ def create_app(overrides: dict | None = None, environ=None) -> Flask:
     # Before any route is added: an <int:…> id too big for the database is a 404, not a 500.
     app.url_map.converters["int"] = DatabaseIntConverter
 
+    from app.core.mail import init_mail
     from app.extensions import babel, csrf, db, login_manager, migrate
+
+    init_mail(app)
 
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
@@ -129,7 +132,16 @@ def _select_timezone():
 
 
 # Pages a user may still open before the account is ready to use.
-_ALWAYS_ALLOWED = {"static", "auth.login", "auth.logout", "auth.set_language", "main.health"}
+_ALWAYS_ALLOWED = {
+    "static",
+    "auth.login",
+    "auth.logout",
+    "auth.set_language",
+    "auth.forgot_password",
+    "auth.reset_requested",
+    "auth.reset_password",
+    "main.health",
+}
 _PENDING_ALLOWED = _ALWAYS_ALLOWED | {"auth.profile", "auth.change_password", "main.dashboard"}
 _PASSWORD_CHANGE_ALLOWED = _ALWAYS_ALLOWED | {"auth.change_password"}
 

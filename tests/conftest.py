@@ -110,7 +110,10 @@ def app(request, tmp_path_factory):
         url = f"sqlite:///{tmp / 'test.db'}"
     else:
         url = request.getfixturevalue("postgres_database")
-    application = create_app({"TESTING": True}, environ=environ_for_tests(url, tmp))
+    # Mail goes to this run's own outbox unless a test points the app at its SMTP server.
+    application = create_app(
+        {"TESTING": True, "MAIL_OUTBOX_DIR": str(tmp / "outbox")}, environ=environ_for_tests(url, tmp)
+    )
     with application.app_context():
         from flask_migrate import upgrade
 

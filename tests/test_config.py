@@ -77,6 +77,16 @@ def test_cookie_secure_can_be_set_explicitly(tmp_path):
         ("SESSION_IDLE_MINUTES", "1"),
         ("LOGIN_FREE_ATTEMPTS", "several"),
         ("TRUSTED_PROXIES", "-1"),
+        ("MAIL_URL", "mail.example.eu"),
+        ("MAIL_URL", "http://mail.example.eu"),
+        ("MAIL_URL", "smtp://"),
+        ("MAIL_URL", "smtp://mail.example.eu:99999"),
+        ("MAIL_URL", "smtp://mail.example.eu?starttls=maybe"),
+        ("MAIL_URL", "smtp://mail.example.eu?tls=1"),
+        ("MAIL_URL", "smtps://mail.example.eu?starttls=1"),
+        ("MAIL_URL", "smtp://user:secret@mail.example.eu:587"),
+        ("PASSWORD_RESET_MINUTES", "0"),
+        ("PASSWORD_RESET_PER_ADDRESS", "many"),
     ],
 )
 def test_a_wrong_value_stops_start_up_naming_the_variable(tmp_path, variable, value):
@@ -86,6 +96,46 @@ def test_a_wrong_value_stops_start_up_naming_the_variable(tmp_path, variable, va
     assert variable in str(error.value)
     # Nothing is written when the configuration is refused.
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_mail_defaults_to_the_outbox_folder(tmp_path):
+    config = load(tmp_path)
+
+    assert config["MAIL_SMTP"] is None
+    assert config["MAIL_OUTBOX_DIR"] == str(tmp_path / "outbox")
+    assert config["MAIL_FROM"] == "CrossClass <no-reply@localhost>"
+    assert config["PASSWORD_RESET_MINUTES"] == 60
+    assert (config["PASSWORD_RESET_PER_ADDRESS"], config["PASSWORD_RESET_PER_CLIENT"]) == (3, 20)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "smtp://crossclass:p%40ss%3Aword@mail.example.eu:587?starttls=1",
+            {"host": "mail.example.eu", "port": 587, "ssl": False, "starttls": True, "username": "crossclass"},
+        ),
+        ("smtps://relay@mail.example.eu", {"port": 465, "ssl": True, "starttls": False, "username": "relay"}),
+        ("smtp://127.0.0.1:2525", {"port": 2525, "ssl": False, "starttls": False, "username": None}),
+        # A local relay may take a password without TLS: it never leaves the machine.
+        ("smtp://local:secret@localhost", {"port": 25, "username": "local", "password": "secret"}),
+    ],
+)
+def test_mail_url_gives_the_smtp_settings(tmp_path, url, expected):
+    config = load(tmp_path, MAIL_URL=url, MAIL_FROM="CrossClass <no-reply@example.eu>")
+
+    assert expected.items() <= config["MAIL_SMTP"].items()
+    assert config["MAIL_FROM"] == "CrossClass <no-reply@example.eu>"
+    if "p%40ss" in url:
+        assert config["MAIL_SMTP"]["password"] == "p@ss:word"
+
+
+def test_mail_url_needs_a_sender_and_the_sender_must_be_an_address(tmp_path):
+    with pytest.raises(ConfigError, match="MAIL_FROM must be set when MAIL_URL is"):
+        load(tmp_path, MAIL_URL="smtps://relay@mail.example.eu")
+    with pytest.raises(ConfigError, match="MAIL_FROM must be an address"):
+        load(tmp_path, MAIL_FROM="CrossClass")
+    assert load(tmp_path, MAIL_FROM="no-reply@example.eu")["MAIL_FROM"] == "no-reply@example.eu"
 
 
 def test_a_secret_key_is_generated_once_and_kept(tmp_path):

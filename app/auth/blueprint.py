@@ -3,11 +3,15 @@
 from flask import Blueprint
 
 from app.auth import controllers as c
+from app.auth import reset_controllers as reset
 
 bp = Blueprint("auth", __name__)
 
 bp.add_url_rule("/login", "login", c.login, methods=["GET", "POST"])
 bp.add_url_rule("/logout", "logout", c.logout, methods=["POST"])
+bp.add_url_rule("/password/forgot", "forgot_password", reset.forgot_password, methods=["GET", "POST"])
+bp.add_url_rule("/password/forgot/sent", "reset_requested", reset.reset_requested)
+bp.add_url_rule("/password/reset/<token>", "reset_password", reset.reset_password, methods=["GET", "POST"])
 bp.add_url_rule("/register", "register", c.register, methods=["GET", "POST"])
 bp.add_url_rule("/register/sent", "registered", c.registered)
 bp.add_url_rule("/join", "join_class", c.join_class, methods=["GET", "POST"])

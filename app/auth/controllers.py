@@ -170,7 +170,13 @@ def profile():
     ]
     if form.validate_on_submit():
         try:
-            operations.update_profile(current_user, form.display_name.data, form.locale.data, form.timezone.data)
+            operations.update_profile(
+                current_user,
+                form.display_name.data,
+                form.locale.data,
+                form.timezone.data,
+                form.wants_email_updates.data,
+            )
         except AppError as error:
             db.session.rollback()
             attach_error(form, error)

@@ -6,6 +6,7 @@ import pycountry
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -96,6 +97,20 @@ class NewPasswordMixin:
             raise ValidationError(_l("The two passwords are not the same."))
 
 
+class ForgotPasswordForm(FlaskForm):
+    # No e-mail shape check: whatever is typed (a pupil's username too) gets the same answer.
+    email = EmailField(
+        _l("Your e-mail address"),
+        validators=[DataRequired(), Length(max=254)],
+        filters=[_strip],
+        description=_l("The address you registered with. Students: please ask your teacher for a new password."),
+    )
+
+
+class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+    pass
+
+
 class ChangePasswordForm(NewPasswordMixin, FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[Optional(), Length(max=MAX_PASSWORD_LENGTH)])
 
@@ -160,6 +175,10 @@ class ProfileForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=[])
     timezone = SelectField(
         _l("Time zone"), choices=[], description=_l("Leave as it is to use your school's time zone.")
+    )
+    wants_email_updates = BooleanField(
+        _l("E-mail me about invitations and session changes"),
+        description=_l("You always see them on the notifications page; this also sends each one to your address."),
     )
 
 

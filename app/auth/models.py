@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import TimestampMixin, UTCDateTime, enum_column
@@ -68,6 +68,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     validated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Teachers only (pupils are never e-mailed): invitations and session changes by e-mail too.
+    wants_email_updates: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     school: Mapped[School | None] = relationship(back_populates="people")
     memberships: Mapped[list[ClassMembership]] = relationship(back_populates="student", cascade="all, delete-orphan")

@@ -30,7 +30,7 @@ from app.auth.sessions import end_all_sessions
 from app.core import geo
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidInput, PermissionDenied, RateLimited
-from app.core.signals import access_reduced
+from app.core.signals import access_reduced, teacher_validated
 from app.extensions import db
 
 MIN_PASSWORD_LENGTH = 8
@@ -237,12 +237,16 @@ def register_teacher(display_name: str, email: str, password: str, school: Schoo
 
 def validate_teacher(reviewer: User, teacher: User) -> User:
     _check_may_review(reviewer, teacher)
+    was_pending = teacher.is_pending
     teacher.status = AccountStatus.ACTIVE
     teacher.validated_at = utcnow()
     teacher.validated_by_id = reviewer.id
     if reviewer.is_admin and teacher.school is not None:
         # A teacher who registered a new school vouches for it; the admin confirms both.
         teacher.school.is_verified = True
+    if was_pending:
+        # The teacher is told in the app and by e-mail (app/modules/notifications).
+        teacher_validated.send(teacher)
     return teacher
 
 
@@ -334,13 +338,17 @@ def change_password(user: User, current_password: str | None, new_password: str,
     return user
 
 
-def update_profile(user: User, display_name: str, locale: str | None, timezone: str | None) -> User:
+def update_profile(
+    user: User, display_name: str, locale: str | None, timezone: str | None, wants_email_updates: bool = False
+) -> User:
     display_name = display_name.strip()
     if not display_name:
         raise InvalidInput(_("Enter a name."), field="display_name")
     user.display_name = display_name[:120]
     user.locale = locale or None
     user.timezone = timezone or None
+    # Only teachers with an address can be e-mailed; pupils never are.
+    user.wants_email_updates = bool(wants_email_updates and user.is_teacher and user.email)
     return user
 
 

@@ -66,3 +66,39 @@ def record_success(username: str) -> None:
     row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.scope == scope, LoginThrottle.key == key))
     if row is not None:
         db.session.delete(row)
+
+
+# Password-reset requests: a fixed number per hour for each typed address and each client
+# address, counted the same whether an account has the address or not, so the limit says
+# nothing about who has an account. The rows reuse the login table: `failures` counts the
+# requests of the current hour, which began at `last_failure_at`.
+RESET_ADDRESS = "reset-mail"
+RESET_CLIENT = "reset-ip"
+_RESET_WINDOW = timedelta(hours=1)
+
+
+def take_reset_request(email: str, address: str) -> int:
+    """Counts one password-reset request; when a limit is reached, counts nothing and returns
+    the seconds until a new request is allowed (0: go ahead)."""
+    now = utcnow()
+    limits = {
+        RESET_ADDRESS: current_app.config["PASSWORD_RESET_PER_ADDRESS"],
+        RESET_CLIENT: current_app.config["PASSWORD_RESET_PER_CLIENT"],
+    }
+    keys = [(RESET_ADDRESS, email.strip().lower()[:254]), (RESET_CLIENT, (address or "unknown")[:254])]
+    rows, wait = [], 0
+    for scope, key in keys:
+        row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.scope == scope, LoginThrottle.key == key))
+        if row is None:
+            row = LoginThrottle(scope=scope, key=key, failures=0)
+            db.session.add(row)
+        if row.last_failure_at is None or now - row.last_failure_at >= _RESET_WINDOW:
+            row.failures, row.last_failure_at = 0, now
+        if row.failures >= limits[scope]:
+            wait = max(wait, math.ceil((row.last_failure_at + _RESET_WINDOW - now).total_seconds()))
+        rows.append(row)
+    if wait:
+        return wait
+    for row in rows:
+        row.failures += 1
+    return 0

@@ -29,3 +29,6 @@ access_reduced = _signals.signal("access-reduced")
 # process (presence registry), 0 when they have just gone offline. Sent from the realtime
 # disconnect handler (app/realtime/sockets.py), outside any transaction.
 socket_left = _signals.signal("socket-left")
+# sender: the User, a teacher whose registration a coordinator or admin has just validated.
+# Sent inside the transaction; notifications tells them (in the app and by e-mail).
+teacher_validated = _signals.signal("teacher-validated")

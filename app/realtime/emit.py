@@ -1,89 +1,25 @@
 """Emit after commit: nothing reaches a client that the database did not keep.
 
 Writers call emit_after_commit() inside their transaction; the events wait in the session
-and go out only when its outermost transaction commits. Each event remembers the
-transaction (or savepoint) it was queued in, so rolling back a savepoint drops only the
-events queued inside it: chat's retry path rolls back a duplicate `client_id` insert in a
-savepoint and still commits the rest.
+and go out only when its outermost transaction commits (app/core/after_commit.py, which
+also drops an event queued in a savepoint that was rolled back).
 """
 
 from __future__ import annotations
 
 import functools
-import logging
-from collections.abc import Callable
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction, scoped_session
+from sqlalchemy.orm import Session, scoped_session
 
+from app.core.after_commit import run_after_commit
 from app.extensions import socketio
 
-_PENDING = "crossclass_pending_emits"
-_COMMITTED = "crossclass_committed_emits"  # committed, to run once the transaction has ended
-log = logging.getLogger(__name__)
+__all__ = ["emit_after_commit", "run_after_commit"]
 
 
 def emit_after_commit(session: Session | scoped_session, event_name: str, data, room: str) -> None:
     run_after_commit(session, functools.partial(_emit, event_name, data, room), f"emit {event_name} to {room}")
 
 
-def run_after_commit(session: Session | scoped_session, action: Callable[[], None], description: str) -> None:
-    """Runs `action` once the session's outermost transaction commits; drops it on rollback.
-
-    For socket work other than an emit (ending a user's connections after their access was
-    reduced). An action that fails is logged with `description`, never raised.
-    """
-    if isinstance(session, scoped_session):  # db.session: the current request's session
-        session = session()
-    # Begin explicitly when nothing has run yet: a rollback of a session that never began
-    # fires no event, and the queued action would leak into the session's next commit.
-    transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
-    session.info.setdefault(_PENDING, []).append((transaction, action, description))
-
-
 def _emit(event_name: str, data, room: str) -> None:
     socketio.emit(event_name, data, to=room)
-
-
-def _queued_within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
-    while transaction is not None:
-        if transaction is ended:
-            return True
-        transaction = transaction.parent
-    return False
-
-
-@event.listens_for(Session, "after_commit")
-def _mark_committed(session: Session) -> None:
-    # Fires for the outermost commit only; a released savepoint's events wait for it. The
-    # actions run a moment later, at the transaction's end (below): here the session still
-    # holds its pooled connection, and an action that uses the database (the disconnect
-    # handlers of a pupil whose access shrank) would need a second one. With every
-    # connection of a fixed pool held by such a commit, each would wait for another.
-    pending = session.info.pop(_PENDING, None)
-    if pending:
-        session.info[_COMMITTED] = pending
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _run_committed(session: Session, transaction: SessionTransaction) -> None:
-    # After the commit's close(), which gave the connection back to the pool. A session
-    # closed without commit or rollback ends its transaction without any rollback event;
-    # whatever is still pending then was never committed.
-    if transaction.parent is not None:
-        return
-    session.info.pop(_PENDING, None)
-    for _transaction, action, description in session.info.pop(_COMMITTED, []):
-        try:
-            action()
-        except Exception:
-            # The data is committed; a lost live update is repaired by the client's replay
-            # from last_seq, and must not turn a saved write into an error for the writer.
-            log.exception("could not %s after commit", description)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_emits(session: Session, previous_transaction: SessionTransaction) -> None:
-    pending = session.info.get(_PENDING)
-    if pending:
-        session.info[_PENDING] = [entry for entry in pending if not _queued_within(entry[0], previous_transaction)]

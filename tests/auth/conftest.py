@@ -50,3 +50,7 @@ def build_app(tmp_path):
     yield build
     vars(socketio).clear()
     vars(socketio).update(saved)
+
+
+# A real SMTP server for the password-reset mail (tests/mail_support.py).
+from tests.mail_support import mail_via_smtp, smtp_server  # noqa: E402, F401

@@ -68,6 +68,10 @@ def test_public_pages_fit_and_are_accessible(new_context, viewport, request):
     expect(page.get_by_role("heading", level=1)).to_have_text("Join your class")
     check(page, f"{size}-join")
 
+    page.goto("/password/forgot")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Forgot your password?")
+    check(page, f"{size}-forgot-password")
+
     page.context.watch.assert_clean()
 
 
