@@ -9,6 +9,7 @@ from wtforms import (
     EmailField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -22,7 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.auth.forms import language_choices
 from app.auth.operations import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from app.modules.projects.models import InviteKind
-from app.modules.projects.teams import MAX_TEAM_SIZE, MIN_TEAM_SIZE
+from app.modules.projects.teams import MAX_TEAM_SIZE, MIN_TEAM_SIZE, TeamMode
 
 AIMS_LIMIT = 4000
 URL_LIMIT = 500
@@ -63,7 +64,22 @@ class GenerateTeamsForm(FlaskForm):
         _l("Pupils per team"),
         validators=[InputRequired(), NumberRange(min=MIN_TEAM_SIZE, max=MAX_TEAM_SIZE)],
         default=4,
-        description=_l("About this many; every team gets pupils of every partner class."),
+        description=_l("About this many; sizes differ by one at most."),
+    )
+    mode = RadioField(
+        _l("When the classes differ in size"),
+        choices=[
+            SelectChoice(
+                TeamMode.MIXED.value,
+                _l("Every team mixed: each team gets pupils of at least two schools; teams may be larger."),
+            ),
+            SelectChoice(
+                TeamMode.SIZE_FIRST.value,
+                _l("Team size first: teams as close to the size asked as possible; some may be of one school."),
+            ),
+        ],
+        default=TeamMode.MIXED.value,
+        validators=[InputRequired()],
     )
 
 

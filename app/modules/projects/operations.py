@@ -6,6 +6,7 @@ check the role, and commit once.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Sequence
 from datetime import date, time
 
@@ -32,7 +33,7 @@ from app.modules.projects.models import (
     TeamMembership,
 )
 from app.modules.projects.session_times import NonexistentLocalTime, local_to_utc
-from app.modules.projects.teams import MAX_TEAM_SIZE, MIN_TEAM_SIZE, split_into_teams
+from app.modules.projects.teams import MAX_TEAM_SIZE, MIN_TEAM_SIZE, TeamMode, TeamPlan, plan_teams
 
 TITLE_LIMIT = 200
 TEAM_NAME_LIMIT = 80
@@ -108,31 +109,39 @@ def add_member(project: Project, user: User, role: ProjectRole) -> ProjectMember
 # ---- teams -----------------------------------------------------------------------------
 
 
-def generate_teams(project: Project, user: User, team_size: int) -> list[Team]:
-    """Replaces the teams by new mixed ones: every team gets pupils of every partner class
-    whenever each class has enough pupils."""
+def generate_teams(
+    project: Project, user: User, team_size: int, mode: TeamMode = TeamMode.MIXED, rng: random.Random | None = None
+) -> TeamPlan:
+    """Replaces the teams by new ones planned by teams.plan_teams; the plan says what was done.
+
+    Pupils are grouped by school, not by class: two classes of one school in a team do not make
+    it an exchange. Without `rng` the pupils are shuffled afresh, so forming again gives new teams.
+    """
     queries.require_open(project)
     if not MIN_TEAM_SIZE <= team_size <= MAX_TEAM_SIZE:
         raise InvalidInput(
             _("A team has between %(low)d and %(high)d pupils.", low=MIN_TEAM_SIZE, high=MAX_TEAM_SIZE),
             field="team_size",
         )
-    by_class = {cid: [s.id for s in students] for cid, students in queries.students_by_class(project).items()}
-    groups = split_into_teams(by_class, team_size)
-    if not groups:
+    school_of_class = {link.class_id: link.school_class.school_id for link in project.classes}
+    by_school: dict[int, list[int]] = {}
+    for class_id, students in queries.students_by_class(project).items():
+        by_school.setdefault(school_of_class[class_id], []).extend(s.id for s in students)
+    plan = plan_teams(by_school, team_size, TeamMode(mode), rng or random.SystemRandom())
+    if not plan.teams:
         raise InvalidInput(_("The partner classes have no pupils yet: there is nobody to put in teams."))
     # Before the delete is flushed: SQLite hands a deleted row's id to the next insert, so the
     # chat must tell the old teams from the new ones now (it keeps their channels as history).
     signals.teams_replacing.send(project, team_ids=[team.id for team in project.teams])
     project.teams.clear()
     db.session.flush()
-    for number, student_ids in enumerate(groups, start=1):
+    for number, student_ids in enumerate(plan.teams, start=1):
         team = Team(project_id=project.id, name=_("Team %(number)d", number=number), position=number)
         team.memberships = [TeamMembership(project_id=project.id, student_id=sid) for sid in student_ids]
         project.teams.append(team)
-    record_activity(project, user.id, "teams_generated", count=len(groups))
+    record_activity(project, user.id, "teams_generated", count=len(plan.teams), size=team_size, mode=plan.mode.value)
     db.session.flush()
-    return project.teams
+    return plan
 
 
 def rename_team(project: Project, user: User, team: Team, name: str) -> Team:
