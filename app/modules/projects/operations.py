@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Sequence
 from datetime import date, time
+from itertools import pairwise
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -33,10 +34,13 @@ from app.modules.projects.models import (
     TeamMembership,
 )
 from app.modules.projects.session_times import NonexistentLocalTime, local_to_utc
+from app.modules.projects.setup import MINUTES_PER_DAY, ExchangeSetup, WeeklySlot
 from app.modules.projects.teams import MAX_TEAM_SIZE, MIN_TEAM_SIZE, TeamMode, TeamPlan, plan_teams
 
 TITLE_LIMIT = 200
 TEAM_NAME_LIMIT = 80
+THEME_LIMIT = 40
+MAX_THEMES = 12
 OUTSIDE_ROLES = (ProjectRole.TEACHER, ProjectRole.GUEST_MENTOR, ProjectRole.VISITOR)
 
 
@@ -46,14 +50,35 @@ def record_activity(project: Project, actor_id: int | None, kind: str, **params)
     return activity
 
 
-def create_project(creator_id: int, classes: Sequence[SchoolClass], title: str | None = None) -> Project:
-    """A project shared by the given classes; the title names them when none is given."""
+def create_project(
+    creator_id: int, classes: Sequence[SchoolClass], title: str | None = None, setup: ExchangeSetup | None = None
+) -> Project:
+    """A project shared by the given classes; the title names them when none is given. `setup`
+    holds what the classes' profiles have in common (matching works it out)."""
     title = title or " × ".join(school_class.name for school_class in classes)
     project = Project(title=title[:TITLE_LIMIT], created_by_id=creator_id, languages=[], aims="")
     project.classes = [ProjectClass(class_id=school_class.id) for school_class in classes]
     db.session.add(project)
     db.session.flush()
+    if setup is not None:
+        apply_exchange_setup(project, setup)
     record_activity(project, creator_id, "project_created")
+    db.session.flush()
+    return project
+
+
+def apply_exchange_setup(project: Project, setup: ExchangeSetup) -> Project:
+    """Fills what the teachers have not set yet from `setup`; what they set stays as it is (a
+    partner class joining an exchange its teacher already described changes nothing)."""
+    if setup.period and not (project.period_start or project.period_end):
+        project.period_start, project.period_end = setup.period
+    if not project.languages:
+        project.languages = sorted(set(setup.languages))
+    if not project.themes:
+        project.themes = list(setup.themes)
+    if not project.weekly_slots and setup.slots and setup.slot_zone:
+        project.weekly_slots = [slot.as_json() for slot in setup.slots]
+        project.slot_zone = setup.slot_zone
     db.session.flush()
     return project
 
@@ -67,7 +92,12 @@ def update_project(
     languages: Iterable[str],
     period_start: date | None,
     period_end: date | None,
+    themes: Iterable[str] | None = None,
+    weekly_slots: Iterable[WeeklySlot] | None = None,
+    slot_zone: str | None = None,
 ) -> Project:
+    """Saves the description; themes and weekly slots are replaced when given (slots in the
+    wall-clock time of `slot_zone`, the editing teacher's zone)."""
     queries.require_open(project)
     title = " ".join((title or "").split())
     if not title:
@@ -79,9 +109,38 @@ def update_project(
     project.languages = sorted(set(languages))
     project.period_start = period_start
     project.period_end = period_end
+    if themes is not None:
+        project.themes = _clean_themes(themes)
+    if weekly_slots is not None:
+        slots = sorted(set(weekly_slots), key=lambda s: (s.weekday, s.start, s.end))
+        _check_weekly_slots(slots)
+        if slots and not is_valid_zone(slot_zone or ""):
+            raise InvalidInput(_("Unknown time zone."), field="slots")
+        project.weekly_slots = [slot.as_json() for slot in slots]
+        project.slot_zone = slot_zone if slots else None
     record_activity(project, user.id, "project_updated")
     db.session.flush()
     return project
+
+
+def _clean_themes(themes: Iterable[str]) -> list[str]:
+    cleaned: list[str] = []
+    for theme in themes:
+        theme = " ".join((theme or "").split())[:THEME_LIMIT]
+        if theme and theme.casefold() not in {t.casefold() for t in cleaned}:
+            cleaned.append(theme)
+    if len(cleaned) > MAX_THEMES:
+        raise InvalidInput(_("An exchange has at most %(count)d themes.", count=MAX_THEMES), field="other_themes")
+    return cleaned
+
+
+def _check_weekly_slots(slots: Sequence[WeeklySlot]) -> None:
+    for slot in slots:
+        if not (0 <= slot.weekday <= 6 and 0 <= slot.start < slot.end <= MINUTES_PER_DAY):
+            raise InvalidInput(_("A time slot must end after it starts."), field="slots")
+    for first, second in pairwise(slots):
+        if first.weekday == second.weekday and second.start < first.end:
+            raise InvalidInput(_("Two time slots overlap."), field="slots")
 
 
 def close_project(project: Project, user: User) -> Project:
