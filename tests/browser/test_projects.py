@@ -164,6 +164,21 @@ def test_teams_with_team_size_first_are_summed_up(new_context, uneven_project_id
     expect(teacher.locator(".flashes")).to_contain_text("1 team of 5 pupils. Every team has pupils of at least two")
     expect(teacher.locator(".card-grid > li")).to_have_count(1)
     assert_accessible(teacher)
+
+    # The weekly times, typed in Porto time, are shown in each school's own time.
+    teacher.goto(f"/exchanges/{uneven_project_id}/edit")
+    teacher.get_by_label("Day of time slot 1").select_option(label="Monday")
+    teacher.get_by_label("Start of time slot 1").fill("10:00")
+    teacher.get_by_label("End of time slot 1").fill("11:00")
+    teacher.get_by_label("Inclusion").check()
+    assert_accessible(teacher)
+    assert_fits(teacher)
+    teacher.get_by_role("button", name="Save").click()
+    expect(teacher.get_by_text("In Porto: Monday 10:00–11:00")).to_be_visible()
+    expect(teacher.get_by_text("In Helsinki: Monday 12:00–13:00")).to_be_visible()
+    assert_accessible(teacher)
+    assert_fits(teacher)
+    screenshot(teacher, "project-weekly-times-phone")
     context.watch.assert_clean()
 
 
