@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app.core.db import utcnow
 from app.core.errors import AppError, attach_error
 from app.core.themes import theme_label
 from app.extensions import db
 from app.modules.projects import operations, queries
+from app.modules.projects.facts import language_levels, slots_in, weekly_times
 from app.modules.projects.forms import (
     SLOT_ROWS,
     AttendanceForm,
@@ -26,7 +24,6 @@ from app.modules.projects.forms import (
 )
 from app.modules.projects.models import TEACHER_ROLES, ProjectRole
 from app.modules.projects.session_times import partner_places, session_ics, time_line
-from app.modules.projects.setup import WeeklySlot, slot_in_zone
 
 ROLE_LABELS = {
     ProjectRole.TEACHER_ADMIN: _l("Teacher (admin)"),
@@ -115,47 +112,13 @@ def project_detail(project_id: int):
     )
 
 
-def _stored_slots(project) -> list[WeeklySlot]:
-    return [WeeklySlot.from_json(slot) for slot in project.weekly_slots or []]
-
-
-def _slots_in(project, zone: str) -> list[WeeklySlot]:
-    """The project's weekly slots on `zone`'s clock (this week's offsets)."""
-    if not project.slot_zone:
-        return []
-    today = utcnow().date()
-    moved = [part for slot in _stored_slots(project) for part in slot_in_zone(slot, project.slot_zone, zone, today)]
-    return sorted(moved, key=lambda s: (s.weekday, s.start))
-
-
-def _slot_text(slot: WeeklySlot) -> str:
-    day = format_date(date(2024, 1, 1) + timedelta(days=slot.weekday), "EEEE")  # 1 Jan 2024 was a Monday
-    return f"{day} {slot.start // 60:02d}:{slot.start % 60:02d}–{slot.end // 60:02d}:{slot.end % 60:02d}"
-
-
-def weekly_times(project) -> list[tuple[str, list[str]]]:
-    """Each partner school with the project's weekly slots in its own local time."""
-    places = partner_places(link.school_class.school for link in project.classes)
-    return [(city, [_slot_text(slot) for slot in _slots_in(project, zone)]) for zone, city in places]
-
-
-def language_levels(project) -> dict[str, list[tuple[str, str]]]:
-    """For each working language, the level each partner class gave for it (its class details)."""
-    levels: dict[str, list[tuple[str, str]]] = {code: [] for code in project.languages}
-    for link in project.classes:
-        for language in link.school_class.languages:
-            if language.language in levels:
-                levels[language.language].append((link.school_class.name, language.cefr_level))
-    return levels
-
-
 @login_required
 def edit(project_id: int):
     project, role = load_project(project_id, ProjectRole.TEACHER_ADMIN, write=True)
     form = ProjectForm(obj=project)
     zone = current_user.zone_name
     if not form.is_submitted():
-        form.fill_from(project, _slots_in(project, zone))
+        form.fill_from(project, slots_in(project, zone))
     if form.validate_on_submit():
         try:
             operations.update_project(
