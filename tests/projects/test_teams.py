@@ -383,3 +383,43 @@ def test_the_form_offers_the_last_size_and_mode_again(app, exchange):
     generate(client, exchange, "3", "size_first")
     page = text_of(client.get(f"{exchange.path}/teams"))
     assert re.search(r'<input checked[^>]*value="size_first"', page) and 'value="3"' in page
+
+
+@pytest.mark.parametrize(
+    ("groups", "asked", "mode", "summary"),
+    [
+        (
+            {1: range(10), 2: range(100, 103), 3: range(200, 202)},
+            2,
+            TeamMode.SIZE_FIRST,
+            "7 teams of 2–3 pupils. The smallest school has one pupil in each of 2 teams. "
+            "2 teams have pupils of one school only.",
+        ),
+        (
+            {1: range(22), 2: range(100, 104)},
+            4,
+            TeamMode.SIZE_FIRST,
+            "7 teams of 3–4 pupils. The smaller school has one pupil in each of 4 teams. "
+            "3 teams have pupils of one school only.",
+        ),
+        (
+            {1: range(9), 2: []},
+            4,
+            TeamMode.MIXED,
+            "2 teams of 4–5 pupils. Only one school has pupils yet, so no team can be mixed.",
+        ),
+        (
+            {1: range(3), 2: [100]},
+            4,
+            TeamMode.SIZE_FIRST,
+            "1 team of 4 pupils. The smaller school has pupils in every team. "
+            "Every team has pupils of at least two schools.",
+        ),
+    ],
+)
+def test_the_summary_counts_what_was_done(app, groups, asked, mode, summary):
+    from app.modules.projects.team_controllers import team_summary
+
+    plan = plan_teams({school: list(ids) for school, ids in groups.items()}, asked, mode)
+    with app.test_request_context():
+        assert team_summary(plan) == summary
