@@ -19,6 +19,9 @@ teams_replacing = _signals.signal("teams-replacing")
 team_renamed = _signals.signal("team-renamed")
 # sender: the Project; team: the Team; actor_id: who switched it; allowed: the new state.
 direct_messages_changed = _signals.signal("direct-messages-changed")
+# sender: the Project; class_id: a partner class that has just come in by a link (flushed). The
+# matching module fills what the teachers have not set yet from the classes' profiles.
+partner_class_added = _signals.signal("partner-class-added")
 # sender: the user id of a person who lost access to shared spaces (a pupil left a class or
 # moved to another team, an outside member was taken out, or their account was removed).
 # Receivers act after the commit: realtime ends their open sockets then

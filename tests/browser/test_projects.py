@@ -63,7 +63,7 @@ def test_teams_and_a_session_on_a_phone(new_context, project_id):
     teacher.get_by_role("link", name="Teams", exact=True).click()
     teacher.get_by_label("Pupils per team").fill("2")
     teacher.get_by_role("button", name="Form teams").click()
-    expect(teacher.locator(".flashes")).to_contain_text("4 mixed teams are formed.")
+    expect(teacher.locator(".flashes")).to_contain_text("4 teams of 2 pupils. Every team has pupils of at least two")
     expect(teacher.get_by_role("heading", level=2, name="Team 4")).to_be_visible()
     assert_accessible(teacher)
     assert_fits(teacher)
@@ -100,6 +100,86 @@ def test_teams_and_a_session_on_a_phone(new_context, project_id):
     assert_accessible(pupil)
     assert_fits(pupil)
     pupil_context.watch.assert_clean()
+
+
+_CREATE_UNEVEN = """
+from app import create_app
+from app.auth.models import AccountStatus, ClassMembership, Role, SchoolClass, User
+from app.auth.operations import new_join_code
+from app.core.db import utcnow
+from app.extensions import db
+from app.modules.projects.operations import create_project
+app = create_app()
+with app.app_context():
+    porto = db.session.query(SchoolClass).filter_by(name="Cozinha 11A").one()
+    helsinki = db.session.query(SchoolClass).filter_by(name="ICT Support 2").one()
+    # A class of one pupil, of the Helsinki school but not of any demo teacher's usual classes.
+    small = SchoolClass(
+        school_id=helsinki.school_id, teacher_id=helsinki.teacher_id, name="Kokki pieni", vocational_field="Cooking",
+        eqf_level=4, size=1, age_min=16, age_max=18, join_code=new_join_code(),
+    )
+    db.session.add(small)
+    db.session.flush()
+    db.session.add(User(
+        username="student.uneven.1", password_hash="!", display_name="Pieni 1", role=Role.STUDENT,
+        status=AccountStatus.ACTIVE, school_id=helsinki.school_id,
+        memberships=[ClassMembership(class_id=small.id, joined_at=utcnow())],
+    ))
+    project = create_project(porto.teacher_id, [porto, small])
+    db.session.commit()
+    print(project.id)
+"""
+
+
+@pytest.fixture
+def uneven_project_id(live_server) -> int:
+    """Four pupils in Porto and one in Helsinki: too few to mix teams of two."""
+    environ = {**os.environ, **{k: live_server.environ[k] for k in ("DATABASE_URL", "SECRET_KEY")}}
+    done = subprocess.run([sys.executable, "-c", _CREATE_UNEVEN], cwd=ROOT, env=environ, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout.strip().splitlines()[-1])
+
+
+def test_teams_with_team_size_first_are_summed_up(new_context, uneven_project_id):
+    context = new_context(viewport=PHONE)
+    teacher = context.new_page()
+    log_in(teacher, TEACHER)
+    teacher.goto(f"/exchanges/{uneven_project_id}/teams")
+    teacher.get_by_label("Pupils per team").fill("2")
+    teacher.get_by_label("Team size first", exact=False).check()
+    teacher.get_by_label("Pupils per team").press("Enter")  # the form sends from the keyboard as well
+    expect(teacher.locator(".flashes")).to_have_text(
+        "2 teams of 2–3 pupils. The smaller school has one pupil in 1 team. 1 team has pupils of one school only."
+    )
+    expect(teacher.locator(".card-grid > li")).to_have_count(2)
+    expect(teacher.locator(".card-grid").get_by_text("Pieni 1")).to_have_count(1)
+    assert_accessible(teacher)
+    assert_fits(teacher)
+    screenshot(teacher, "project-teams-size-first-phone")
+
+    # Every team mixed: one pupil in Helsinki allows only one team.
+    teacher.get_by_label("Every team mixed", exact=False).check()
+    teacher.once("dialog", lambda dialog: dialog.accept())
+    teacher.get_by_role("button", name="Form new teams").click()
+    expect(teacher.locator(".flashes")).to_contain_text("1 team of 5 pupils. Every team has pupils of at least two")
+    expect(teacher.locator(".card-grid > li")).to_have_count(1)
+    assert_accessible(teacher)
+
+    # The weekly times, typed in Porto time, are shown in each school's own time.
+    teacher.goto(f"/exchanges/{uneven_project_id}/edit")
+    teacher.get_by_label("Day of time slot 1").select_option(label="Monday")
+    teacher.get_by_label("Start of time slot 1").fill("10:00")
+    teacher.get_by_label("End of time slot 1").fill("11:00")
+    teacher.get_by_label("Inclusion").check()
+    assert_accessible(teacher)
+    assert_fits(teacher)
+    teacher.get_by_role("button", name="Save").click()
+    expect(teacher.get_by_text("In Porto: Monday 10:00–11:00")).to_be_visible()
+    expect(teacher.get_by_text("In Helsinki: Monday 12:00–13:00")).to_be_visible()
+    assert_accessible(teacher)
+    assert_fits(teacher)
+    screenshot(teacher, "project-weekly-times-phone")
+    context.watch.assert_clean()
 
 
 def test_a_guest_mentor_joins_by_link_on_a_phone(new_context, project_id):

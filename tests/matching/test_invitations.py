@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from app.modules.matching.models import Invitation, InvitationStatus
+from app.modules.matching.models import ClassProfile, Invitation, InvitationStatus
 from app.modules.notifications.models import Notification
 from app.modules.projects.models import Project, ProjectClass
 from tests.auth.conftest import count, field_error, text_of
@@ -221,3 +221,75 @@ def test_an_exchange_is_seen_only_by_its_people(app, client, make, pair):
     stranger = client_for(app, make.teacher(make.school(country="IT", timezone="Europe/Rome")))
     assert stranger.get(f"/exchanges/{project_id}").status_code == 403
     assert client_for(app, make.coordinator(mine.school)).get(f"/exchanges/{project_id}").status_code == 200
+
+
+def test_an_accepted_invitation_starts_from_what_both_profiles_say(app, make):
+    from datetime import date
+
+    from app.auth.models import ClassLanguage
+    from tests.projects.conftest import plain_text
+
+    mine = class_in(make, "PT", name="Cozinha 11A")
+    theirs = class_in(make, "ES", name="Cocina 1")
+    mine.languages[0].cefr_level = "B2"
+    mine.languages.append(ClassLanguage(language="pt", cefr_level="C2"))
+    theirs.languages.append(ClassLanguage(language="es", cefr_level="C2"))
+    add_profile(mine, themes=["green_skills", "inclusion"]).free_tags = ["baking"]
+    add_profile(
+        theirs,
+        themes=["inclusion", "digital_skills"],
+        period_start=date(2027, 3, 1),
+        period_end=date(2027, 6, 30),
+    ).free_tags = ["HACCP", "baking"]
+    db.session.flush()
+    invite(client_for(app, mine.teacher), mine, theirs)
+    invitation = db.session.query(Invitation).one()
+
+    partner = client_for(app, theirs.teacher)
+    response = answer(partner, invitation.id, "accept")
+
+    db.session.expire_all()
+    project = db.session.get(Project, db.session.get(Invitation, invitation.id).project_id)
+    assert (project.period_start, project.period_end) == (date(2027, 3, 1), date(2027, 5, 28))
+    assert project.languages == ["en"]
+    assert project.themes == ["inclusion", "baking", "green_skills", "digital_skills", "HACCP"]
+    # Both classes give Tue 09-12 and Thu 13-16 in their own time; Valencia is an hour ahead of
+    # Porto, so they share Tue 09-11 and Thu 13-15 Porto time (the inviting class's school).
+    assert project.slot_zone == "Europe/Lisbon"
+    assert project.weekly_slots == [
+        {"weekday": 1, "start": 540, "end": 660},
+        {"weekday": 3, "start": 780, "end": 900},
+    ]
+    page = plain_text(partner.get(response.headers["Location"]))
+    assert "You accepted: the exchange has started." in page and "no day in common" not in page
+    assert "Mar 1, 2027 – May 28, 2027" in page
+    assert "English (Cozinha 11A B2, Cocina 1 B1)" in page
+    assert "Inclusion, baking, Green skills, Digital skills, HACCP" in page
+    assert "In Porto: Tuesday 09:00–11:00, Thursday 13:00–15:00" in page
+    assert "In Valencia: Tuesday 10:00–12:00, Thursday 14:00–16:00" in page
+
+
+def test_periods_without_a_common_day_leave_the_period_empty_and_say_so(app, make, pair):
+    from datetime import date
+
+    from tests.projects.conftest import plain_text
+
+    mine, theirs = pair
+    invite(client_for(app, mine.teacher), mine, theirs)
+    invitation = db.session.query(Invitation).one()
+    # The partner's plans changed after the invitation: its period now starts after ours ends.
+    profile = db.session.query(ClassProfile).filter_by(class_id=theirs.id).one()
+    profile.period_start, profile.period_end = date(2027, 9, 1), date(2027, 12, 17)
+    db.session.flush()
+
+    partner = client_for(app, theirs.teacher)
+    response = answer(partner, invitation.id, "accept")
+
+    db.session.expire_all()
+    project = db.session.get(Project, db.session.get(Invitation, invitation.id).project_id)
+    assert project.period_start is None and project.period_end is None
+    assert project.languages == ["en"] and project.themes == ["green_skills"]
+    assert project.weekly_slots  # the weekly times do not depend on the dates
+    page = plain_text(partner.get(response.headers["Location"]))
+    assert "The two classes' exchange periods have no day in common, so the exchange has no period yet." in page
+    assert "Period Not set yet." in page

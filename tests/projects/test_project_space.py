@@ -110,8 +110,9 @@ def test_a_teacher_admin_edits_the_space(app, exchange):
     assert project.title == "Food waste menus"
     assert project.languages == ["en", "pt"]
     assert (project.period_start, project.period_end) == (date(2027, 2, 1), date(2027, 5, 28))
-    page = text_of(client.get(exchange.path))
-    assert "Cook a zero-waste menu together." in page and "English, Portuguese" in page
+    page = plain_text(client.get(exchange.path))
+    assert "Cook a zero-waste menu together." in page
+    assert "English (Cozinha 11A B1, Kokki 2B B1); Portuguese" in page  # the levels the classes gave
     assert "Feb 1, 2027 – May 28, 2027" in page
     assert "updated the description of the exchange" in page
 

@@ -186,6 +186,18 @@ def invitation(invitation_id: int):
     )
 
 
+def _say_when_periods_are_apart(*class_ids: int) -> None:
+    profiles = [queries.profile_of(class_id) for class_id in class_ids]
+    if all(profiles) and queries.exchange_setup(profiles).periods_apart:
+        flash(
+            _(
+                "The two classes' exchange periods have no day in common, so the exchange has no period yet. "
+                "Agree on dates with your partner and set them under “Edit the exchange”."
+            ),
+            "info",
+        )
+
+
 @teacher_required
 def answer_invitation(invitation_id: int, action: str):
     if not ConfirmForm().validate_on_submit() or action not in ("accept", "decline", "withdraw"):
@@ -200,6 +212,7 @@ def answer_invitation(invitation_id: int, action: str):
     db.session.commit()
     if item.project_id:
         flash(_("You accepted: the exchange has started."), "success")
+        _say_when_periods_are_apart(item.from_class_id, item.to_class_id)
         return redirect(url_for("projects.project_detail", project_id=item.project_id))
     flash(_("You declined the invitation."), "info")
     return redirect(url_for("matching.invitations"))
@@ -330,6 +343,7 @@ def answer_proposal(proposal_id: int, class_id: int, action: str):
     db.session.commit()
     if proposal.project_id:
         flash(_("Both teachers confirmed: the exchange has started."), "success")
+        _say_when_periods_are_apart(proposal.class_a_id, proposal.class_b_id)
         return redirect(url_for("projects.project_detail", project_id=proposal.project_id))
     if action == "confirm":
         flash(_("You confirmed. The partner's teacher has not answered yet."), "info")

@@ -21,25 +21,14 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.forms import language_choices
 from app.core.geo import country_choices
-from app.modules.matching.models import THEMES, ExchangeMode
+from app.core.themes import THEMES, theme_labels
+from app.modules.matching.models import ExchangeMode
 from app.modules.matching.scoring import isced_names
 
 SLOT_ROWS = 5
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 30
 MESSAGE_LIMIT = 1000
-
-
-def theme_labels() -> dict[str, str]:
-    return {
-        "green_skills": _l("Green skills"),
-        "digital_skills": _l("Digital skills"),
-        "entrepreneurship": _l("Entrepreneurship"),
-        "health_and_safety": _l("Health and safety"),
-        "cultural_heritage": _l("Cultural heritage"),
-        "european_citizenship": _l("European citizenship"),
-        "inclusion": _l("Inclusion"),
-    }
 
 
 def weekday_labels() -> list[str]:

@@ -10,17 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import SchoolClass
 from app.core.db import TimestampMixin, UTCDateTime, enum_column
+from app.core.themes import THEMES  # noqa: F401 (matching's forms and tests name it here)
 from app.extensions import db
-
-THEMES = (
-    "green_skills",
-    "digital_skills",
-    "entrepreneurship",
-    "health_and_safety",
-    "cultural_heritage",
-    "european_citizenship",
-    "inclusion",
-)
 
 
 class ExchangeMode(enum.StrEnum):

@@ -9,6 +9,7 @@ from flask import url_for
 from flask_babel import gettext as _
 
 from app.auth.models import SchoolClass, User
+from app.core import signals
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidInput, PermissionDenied
 from app.extensions import db
@@ -27,8 +28,10 @@ from app.modules.matching.models import (
 )
 from app.modules.matching.pairing import pair_classes
 from app.modules.notifications.operations import notify_user
-from app.modules.projects.operations import create_project
+from app.modules.projects.models import Project
+from app.modules.projects.operations import apply_exchange_setup, create_project
 from app.modules.projects.queries import past_partners_of
+from app.modules.projects.setup import ExchangeSetup
 
 MESSAGE_LIMIT = 1000
 
@@ -109,7 +112,11 @@ def answer_invitation(user: User, invitation: Invitation, accept: bool) -> Invit
     invitation.responded_at = utcnow()
     params = {"from_class": invitation.from_class.name, "to_class": invitation.to_class.name}
     if accept:
-        project = create_project(user.id, [invitation.from_class, invitation.to_class])
+        project = create_project(
+            user.id,
+            [invitation.from_class, invitation.to_class],
+            setup=_setup_of(invitation.from_class, invitation.to_class),
+        )
         invitation.project_id = project.id
         link = url_for("projects.project_detail", project_id=project.id)
         notify_user(invitation.from_class.teacher_id, "invitation_accepted", params, link)
@@ -118,6 +125,20 @@ def answer_invitation(user: User, invitation: Invitation, accept: bool) -> Invit
         notify_user(invitation.from_class.teacher_id, "invitation_declined", params, link)
     db.session.flush()
     return invitation
+
+
+def _setup_of(*classes: SchoolClass) -> ExchangeSetup | None:
+    profiles = [queries.profile_of(school_class.id) for school_class in classes]
+    return queries.exchange_setup(profiles) if all(profiles) else None
+
+
+@signals.partner_class_added.connect
+def start_from_profiles(project: Project, **_extra) -> None:
+    """A partner class came in by link (an exchange started with a partner the teacher knew):
+    what the teachers have not set yet is filled from the classes' profiles, when all have one."""
+    profiles = [queries.profile_of(link.class_id) for link in project.classes]
+    if len(profiles) >= 2 and all(profiles):
+        apply_exchange_setup(project, queries.exchange_setup(profiles))
 
 
 def withdraw_invitation(user: User, invitation: Invitation) -> Invitation:
@@ -220,7 +241,8 @@ def answer_proposal(user: User, proposal: RoundProposal, school_class: SchoolCla
     if not confirm:
         notify_user(partner.teacher_id, "proposal_declined", params, link)
     elif proposal.answer_a == proposal.answer_b == ProposalAnswer.CONFIRMED:
-        project = create_project(user.id, [proposal.class_a, proposal.class_b])
+        classes = [proposal.class_a, proposal.class_b]
+        project = create_project(user.id, classes, setup=_setup_of(*classes))
         proposal.project_id = project.id
         project_link = url_for("projects.project_detail", project_id=project.id)
         for school in (proposal.class_a, proposal.class_b):

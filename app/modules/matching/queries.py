@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -12,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from app.auth.models import SchoolClass, User
 from app.auth.operations import CEFR_LEVELS
+from app.core.db import utcnow
 from app.core.errors import NotFound, PermissionDenied
 from app.core.weekly_slots import register_slot_source
 from app.extensions import db
@@ -24,8 +27,17 @@ from app.modules.matching.models import (
     RoundEntry,
     RoundProposal,
 )
-from app.modules.matching.scoring import PairScore, Profile, Settings, Slot, hard_violations, score_pair
+from app.modules.matching.scoring import (
+    PairScore,
+    Profile,
+    Settings,
+    Slot,
+    hard_violations,
+    score_pair,
+    weekly_overlap,
+)
 from app.modules.projects.queries import past_partner_ids
+from app.modules.projects.setup import ExchangeSetup, ordered_themes, period_overlap, windows_to_slots
 
 try:  # the vectorised index needs numpy; pair by pair gives the same answer on small data sets
     from app.modules.matching.index import PartnerIndex
@@ -190,6 +202,32 @@ class PairCheck:
     score: PairScore | None
     a: Profile
     b: Profile
+
+
+def exchange_setup(profiles: Sequence[ClassProfile]) -> ExchangeSetup:
+    """What a new exchange of these classes starts from: the days all their periods cover, the
+    languages all of them work in, their themes (shared ones first) and, for two classes, the
+    weekly live time they share, as slots in the first class's school time."""
+    period = period_overlap((p.period_start, p.period_end) for p in profiles)
+    language_sets = [{lang.language for lang in p.school_class.languages} for p in profiles]
+    themes = ordered_themes(*[list(p.themes or ()) + list(p.free_tags or ()) for p in profiles])
+    slots: tuple = ()
+    zone = profiles[0].school_class.school.timezone if profiles else None
+    if len(profiles) == 2:
+        a, b = (scoring_profile(p, frozenset()) for p in profiles)
+        # Apart periods still get times: the teachers may agree on new dates and keep them.
+        start = period[0] if period else utcnow().date()
+        end = period[1] if period else start + timedelta(days=6)
+        windows = weekly_overlap(a, b, start, end).sample_windows
+        slots = windows_to_slots(((w.start, w.end) for w in windows), zone)
+    return ExchangeSetup(
+        period=period,
+        languages=tuple(sorted(set.intersection(*language_sets))) if language_sets else (),
+        themes=themes,
+        slots=slots,
+        slot_zone=zone if slots else None,
+        periods_apart=bool(profiles) and period is None,
+    )
 
 
 # ---- access -----------------------------------------------------------------------------

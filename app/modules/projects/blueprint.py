@@ -21,7 +21,7 @@ bp.add_url_rule("/exchanges/<int:project_id>", "project_detail", c.project_detai
 bp.add_url_rule("/exchanges/<int:project_id>/edit", "edit", c.edit, methods=["GET", "POST"])
 bp.add_url_rule("/exchanges/<int:project_id>/close", "close", c.close, methods=["POST"])
 bp.add_url_rule("/exchanges/<int:project_id>/teams", "teams", c.teams)
-bp.add_url_rule("/exchanges/<int:project_id>/teams/generate", "generate_teams", c.generate_teams, methods=["POST"])
+bp.add_url_rule("/exchanges/<int:project_id>/teams/generate", "generate_teams", t.generate_teams, methods=["POST"])
 bp.add_url_rule("/exchanges/<int:project_id>/teams/move", "move_student", c.move_student, methods=["POST"])
 bp.add_url_rule(
     "/exchanges/<int:project_id>/teams/<int:team_id>/rename", "rename_team", c.rename_team, methods=["POST"]

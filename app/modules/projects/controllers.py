@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.core.errors import AppError, attach_error
+from app.core.themes import theme_label
 from app.extensions import db
 from app.modules.projects import operations, queries
+from app.modules.projects.facts import language_levels, slots_in, weekly_times
 from app.modules.projects.forms import (
+    SLOT_ROWS,
     AttendanceForm,
     GenerateTeamsForm,
     MoveStudentForm,
@@ -36,7 +39,9 @@ ACTIVITY_SENTENCES = {
     "session_scheduled": lambda p: _("%(actor)s scheduled the live session “%(title)s”.", **p),
     "session_changed": lambda p: _("%(actor)s changed the live session “%(title)s”.", **p),
     "session_cancelled": lambda p: _("%(actor)s cancelled the live session “%(title)s”.", **p),
-    "teams_generated": lambda p: _("%(actor)s formed %(count)d mixed teams.", **p),
+    "teams_generated": lambda p: ngettext(
+        "%(actor)s formed %(num)d team.", "%(actor)s formed %(num)d teams.", p["count"], actor=p["actor"]
+    ),
     "team_renamed": lambda p: _("%(actor)s renamed the team %(old)s to %(new)s.", **p),
     "student_moved": lambda p: _("%(actor)s moved %(student)s to %(team)s.", **p),
     "member_joined": lambda p: _("%(actor)s joined the exchange.", **p),
@@ -102,6 +107,9 @@ def project_detail(project_id: int):
         upcoming=upcoming,
         language_names=dict(ProjectForm().languages.choices),
         period=_period(project),
+        themes=[theme_label(theme) for theme in project.themes],
+        weekly_times=weekly_times(project) if project.weekly_slots else [],
+        levels=language_levels(project),
     )
 
 
@@ -109,6 +117,9 @@ def project_detail(project_id: int):
 def edit(project_id: int):
     project, role = load_project(project_id, ProjectRole.TEACHER_ADMIN, write=True)
     form = ProjectForm(obj=project)
+    zone = current_user.zone_name
+    if not form.is_submitted():
+        form.fill_from(project, slots_in(project, zone))
     if form.validate_on_submit():
         try:
             operations.update_project(
@@ -119,16 +130,30 @@ def edit(project_id: int):
                 languages=form.languages.data or [],
                 period_start=form.period_start.data,
                 period_end=form.period_end.data,
+                themes=form.theme_data(project.themes),
+                weekly_slots=form.slot_data(),
+                slot_zone=zone,
             )
         except AppError as error:
             db.session.rollback()
             attach_error(form, error)
-            return render_template("projects/edit.html", project=project, role=role, form=form), 400
+            return _edit_page(project, role, form, zone, 400)
         db.session.commit()
         flash(_("The exchange is saved."), "success")
         return redirect(url_for("projects.project_detail", project_id=project.id))
-    status = 400 if form.is_submitted() else 200
-    return render_template("projects/edit.html", project=project, role=role, form=form), status
+    return _edit_page(project, role, form, zone, 400 if form.is_submitted() else 200)
+
+
+def _edit_page(project, role, form, zone, status):
+    return render_template(
+        "projects/edit.html",
+        project=project,
+        role=role,
+        form=form,
+        zone=zone,
+        slot_rows=SLOT_ROWS,
+        levels=language_levels(project),
+    ), status
 
 
 @login_required
@@ -144,7 +169,7 @@ def close(project_id: int):
 # ---- teams -----------------------------------------------------------------------------
 
 
-def _teams_page(project, role, status=200, generate_form=None, move_form=None, problem=None):
+def teams_page(project, role, status=200, generate_form=None, move_form=None, problem=None):
     is_teacher = role in TEACHER_ROLES
     if role == ProjectRole.STUDENT:
         team = queries.team_of_student(project, current_user.id)
@@ -162,12 +187,20 @@ def _teams_page(project, role, status=200, generate_form=None, move_form=None, p
         teams=teams,
         unplaced=unplaced,
         class_of=queries.class_of_student(project),
-        generate_form=generate_form or GenerateTeamsForm(),
+        generate_form=generate_form or _generate_form(project),
         move_form=move_form or _move_form(project),
         rename_form=RenameTeamForm(),
         problem=problem,
     )
     return page, status
+
+
+def _generate_form(project):
+    last = queries.last_team_settings(project)
+    form = GenerateTeamsForm()
+    form.team_size.data = last.get("size", form.team_size.data)
+    form.mode.data = last.get("mode", form.mode.data)
+    return form
 
 
 def _move_form(project):
@@ -181,24 +214,7 @@ def _move_form(project):
 @login_required
 def teams(project_id: int):
     project, role = load_project(project_id, *TEACHER_ROLES, ProjectRole.STUDENT, ProjectRole.GUEST_MENTOR)
-    return _teams_page(project, role)
-
-
-@login_required
-def generate_teams(project_id: int):
-    project, role = load_project(project_id, *TEACHER_ROLES, write=True)
-    form = GenerateTeamsForm()
-    if form.validate_on_submit():
-        try:
-            created = operations.generate_teams(project, current_user, form.team_size.data)
-        except AppError as error:
-            db.session.rollback()
-            attach_error(form, error)
-            return _teams_page(project, role, 400, generate_form=form)
-        db.session.commit()
-        flash(_("%(count)d mixed teams are formed.", count=len(created)), "success")
-        return redirect(url_for("projects.teams", project_id=project.id))
-    return _teams_page(project, role, 400, generate_form=form)
+    return teams_page(project, role)
 
 
 @login_required
@@ -212,11 +228,11 @@ def move_student(project_id: int):
         except AppError as error:
             db.session.rollback()
             attach_error(form, error)
-            return _teams_page(project, role, 400, move_form=form)
+            return teams_page(project, role, 400, move_form=form)
         db.session.commit()
         flash(_("The pupil is moved."), "success")
         return redirect(url_for("projects.teams", project_id=project.id))
-    return _teams_page(project, role, 400, move_form=form)
+    return teams_page(project, role, 400, move_form=form)
 
 
 @login_required
@@ -229,12 +245,12 @@ def rename_team(project_id: int, team_id: int):
             operations.rename_team(project, current_user, team, form.name.data)
         except AppError as error:
             db.session.rollback()
-            return _teams_page(project, role, 400, problem=error.message)
+            return teams_page(project, role, 400, problem=error.message)
         db.session.commit()
         flash(_("The team is renamed."), "success")
         return redirect(url_for("projects.teams", project_id=project.id))
     problems = [f"{form[name].label.text}: {' '.join(errors)}" for name, errors in form.errors.items() if name in form]
-    return _teams_page(project, role, 400, problem=" ".join(problems) or _("Please check the team name."))
+    return teams_page(project, role, 400, problem=" ".join(problems) or _("Please check the team name."))
 
 
 # ---- live sessions ---------------------------------------------------------------------

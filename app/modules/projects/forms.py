@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import time
+
+from babel.dates import get_day_names
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -22,9 +26,11 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.forms import language_choices
 from app.auth.operations import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from app.core.themes import theme_labels
 from app.modules.projects.models import InviteKind
 from app.modules.projects.session_operations import DESCRIPTION_LIMIT, MAX_REPEAT_WEEKS, REASON_LIMIT, Scope
-from app.modules.projects.teams import MAX_TEAM_SIZE, MIN_TEAM_SIZE
+from app.modules.projects.setup import MINUTES_PER_DAY, WeeklySlot
+from app.modules.projects.teams import MAX_TEAM_SIZE, MIN_TEAM_SIZE, TeamMode
 
 AIMS_LIMIT = 4000
 URL_LIMIT = 500
@@ -39,6 +45,23 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+SLOT_ROWS = 5
+
+
+def weekday_choices() -> list[SelectChoice]:
+    names = get_day_names("wide", locale=get_locale())  # babel: 0 is Monday, as in the slots
+    return [SelectChoice("", _l("No time"))] + [SelectChoice(str(day), names[day]) for day in range(7)]
+
+
+def _minutes(value: time) -> int:
+    return value.hour * 60 + value.minute
+
+
+def _clock(minutes: int) -> time:
+    # A slot that runs to midnight ends at 24:00, which a time field cannot show: 23:59 instead.
+    return time(23, 59) if minutes >= MINUTES_PER_DAY else time(minutes // 60, minutes % 60)
+
+
 class ProjectForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)], filters=[_strip])
     aims = TextAreaField(
@@ -50,14 +73,69 @@ class ProjectForm(FlaskForm):
     languages = MultiCheckboxField(_l("Working languages"), validators=[Optional()])
     period_start = DateField(_l("Starts on"), validators=[Optional()])
     period_end = DateField(_l("Ends on"), validators=[Optional()])
+    themes = MultiCheckboxField(_l("Themes"), validators=[Optional()])
+    other_themes = StringField(
+        _l("Other themes"),
+        validators=[Optional(), Length(max=400)],
+        description=_l("Your own words, separated by commas."),
+        filters=[_strip],
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.languages.choices = language_choices()
+        self.themes.choices = [SelectChoice(code, label) for code, label in theme_labels().items()]
+        for row in range(1, SLOT_ROWS + 1):
+            self[f"slot_{row}_day"].choices = weekday_choices()
 
     def validate_period_end(self, field):
         if field.data and self.period_start.data and field.data < self.period_start.data:
             raise ValidationError(_l("The end cannot be before the start."))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for row in range(1, SLOT_ROWS + 1):
+            day, start, end = (self[f"slot_{row}_{part}"] for part in ("day", "from", "to"))
+            if not day.data and start.data is None and end.data is None:
+                continue
+            if not day.data or start.data is None or end.data is None:
+                day.errors = [*day.errors, _l("Choose a day, a start and an end, or leave the row empty.")]
+                valid = False
+            elif _minutes(end.data) <= _minutes(start.data):
+                end.errors = [*end.errors, _l("The end must be after the start.")]
+                valid = False
+        return valid
+
+    def fill_from(self, project, slots: list[WeeklySlot]) -> None:
+        """Themes of the list as ticks, the others as words; `slots` already in the viewer's time."""
+        known = set(theme_labels())
+        self.themes.data = [t for t in project.themes if t in known]
+        self.other_themes.data = ", ".join(t for t in project.themes if t not in known)
+        for row, slot in enumerate(slots[:SLOT_ROWS], start=1):
+            self[f"slot_{row}_day"].data = str(slot.weekday)
+            self[f"slot_{row}_from"].data = _clock(slot.start)
+            self[f"slot_{row}_to"].data = _clock(slot.end)
+
+    def theme_data(self, current: list[str]) -> list[str]:
+        """The chosen themes, those kept in their order first (shared themes came first)."""
+        chosen = list(self.themes.data or []) + [t.strip() for t in (self.other_themes.data or "").split(",")]
+        chosen = [t for t in chosen if t]
+        kept = [t for t in current if t in chosen]
+        return kept + [t for t in chosen if t not in kept]
+
+    def slot_data(self) -> list[WeeklySlot]:
+        slots = []
+        for row in range(1, SLOT_ROWS + 1):
+            day, start, end = (self[f"slot_{row}_{part}"].data for part in ("day", "from", "to"))
+            if day and start is not None and end is not None:
+                slots.append(WeeklySlot(int(day), _minutes(start), _minutes(end)))
+        return slots
+
+
+for _row in range(1, SLOT_ROWS + 1):
+    setattr(ProjectForm, f"slot_{_row}_day", SelectField(_l("Day"), choices=[], validators=[Optional()]))
+    setattr(ProjectForm, f"slot_{_row}_from", TimeField(_l("From"), validators=[Optional()]))
+    setattr(ProjectForm, f"slot_{_row}_to", TimeField(_l("To"), validators=[Optional()]))
 
 
 class GenerateTeamsForm(FlaskForm):
@@ -65,7 +143,23 @@ class GenerateTeamsForm(FlaskForm):
         _l("Pupils per team"),
         validators=[InputRequired(), NumberRange(min=MIN_TEAM_SIZE, max=MAX_TEAM_SIZE)],
         default=4,
-        description=_l("About this many; every team gets pupils of every partner class."),
+        description=_l("About this many; sizes differ by one at most."),
+    )
+    mode = RadioField(
+        _l("When the classes differ in size"),
+        choices=[
+            SelectChoice(
+                TeamMode.MIXED.value,
+                _l("Every team mixed: each team gets pupils of at least two schools; teams may be larger."),
+            ),
+            SelectChoice(
+                TeamMode.SIZE_FIRST.value,
+                _l("Team size first: teams as close to the size asked as possible; some may be of one school."),
+            ),
+        ],
+        default=TeamMode.MIXED.value,
+        # Left out (a script, an older page), the default applies; anything else must be a choice.
+        validators=[Optional()],
     )
 
 

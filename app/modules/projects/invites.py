@@ -225,6 +225,7 @@ def _add_partner_class(invite: ProjectInvite, user: User, class_id: int | None) 
     except IntegrityError:
         raise Conflict(_("This class is already in this exchange."), code="class_already_in") from None
     db.session.expire(invite.project, ["classes"])
+    signals.partner_class_added.send(invite.project, class_id=school_class.id)
 
 
 def _add_member(invite: ProjectInvite, user: User) -> ProjectRole:

@@ -43,6 +43,12 @@ class Project(TimestampMixin, db.Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     aims: Mapped[str] = mapped_column(Text, default="", server_default="")
     languages: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # ISO 639-1 codes
+    # Theme codes of app/core/themes.py or the teachers' own words, in the order to show them.
+    themes: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # Weekly times for live sessions: [{"weekday": 0-6 (Monday 0), "start": minute, "end": minute}]
+    # in the wall-clock time of slot_zone; shown in each partner school's own time.
+    weekly_slots: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    slot_zone: Mapped[str | None] = mapped_column(String(64))
     period_start: Mapped[date | None] = mapped_column(Date)
     period_end: Mapped[date | None] = mapped_column(Date)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

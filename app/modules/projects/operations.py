@@ -6,8 +6,10 @@ check the role, and commit once.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Sequence
 from datetime import date
+from itertools import pairwise
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -16,6 +18,7 @@ from app.auth.models import SchoolClass, User
 from app.core import signals
 from app.core.db import utcnow
 from app.core.errors import InvalidInput
+from app.core.timefmt import is_valid_zone
 from app.extensions import db
 from app.modules.projects import queries
 from app.modules.projects.models import (
@@ -30,10 +33,13 @@ from app.modules.projects.models import (
     Team,
     TeamMembership,
 )
-from app.modules.projects.teams import MAX_TEAM_SIZE, MIN_TEAM_SIZE, split_into_teams
+from app.modules.projects.setup import MINUTES_PER_DAY, ExchangeSetup, WeeklySlot
+from app.modules.projects.teams import MAX_TEAM_SIZE, MIN_TEAM_SIZE, TeamMode, TeamPlan, plan_teams
 
 TITLE_LIMIT = 200
 TEAM_NAME_LIMIT = 80
+THEME_LIMIT = 40
+MAX_THEMES = 12
 OUTSIDE_ROLES = (ProjectRole.TEACHER, ProjectRole.GUEST_MENTOR, ProjectRole.VISITOR)
 
 
@@ -43,14 +49,35 @@ def record_activity(project: Project, actor_id: int | None, kind: str, **params)
     return activity
 
 
-def create_project(creator_id: int, classes: Sequence[SchoolClass], title: str | None = None) -> Project:
-    """A project shared by the given classes; the title names them when none is given."""
+def create_project(
+    creator_id: int, classes: Sequence[SchoolClass], title: str | None = None, setup: ExchangeSetup | None = None
+) -> Project:
+    """A project shared by the given classes; the title names them when none is given. `setup`
+    holds what the classes' profiles have in common (matching works it out)."""
     title = title or " × ".join(school_class.name for school_class in classes)
     project = Project(title=title[:TITLE_LIMIT], created_by_id=creator_id, languages=[], aims="")
     project.classes = [ProjectClass(class_id=school_class.id) for school_class in classes]
     db.session.add(project)
     db.session.flush()
+    if setup is not None:
+        apply_exchange_setup(project, setup)
     record_activity(project, creator_id, "project_created")
+    db.session.flush()
+    return project
+
+
+def apply_exchange_setup(project: Project, setup: ExchangeSetup) -> Project:
+    """Fills what the teachers have not set yet from `setup`; what they set stays as it is (a
+    partner class joining an exchange its teacher already described changes nothing)."""
+    if setup.period and not (project.period_start or project.period_end):
+        project.period_start, project.period_end = setup.period
+    if not project.languages:
+        project.languages = sorted(set(setup.languages))
+    if not project.themes:
+        project.themes = list(setup.themes)
+    if not project.weekly_slots and setup.slots and setup.slot_zone:
+        project.weekly_slots = [slot.as_json() for slot in setup.slots]
+        project.slot_zone = setup.slot_zone
     db.session.flush()
     return project
 
@@ -64,7 +91,12 @@ def update_project(
     languages: Iterable[str],
     period_start: date | None,
     period_end: date | None,
+    themes: Iterable[str] | None = None,
+    weekly_slots: Iterable[WeeklySlot] | None = None,
+    slot_zone: str | None = None,
 ) -> Project:
+    """Saves the description; themes and weekly slots are replaced when given (slots in the
+    wall-clock time of `slot_zone`, the editing teacher's zone)."""
     queries.require_open(project)
     title = " ".join((title or "").split())
     if not title:
@@ -76,9 +108,38 @@ def update_project(
     project.languages = sorted(set(languages))
     project.period_start = period_start
     project.period_end = period_end
+    if themes is not None:
+        project.themes = _clean_themes(themes)
+    if weekly_slots is not None:
+        slots = sorted(set(weekly_slots), key=lambda s: (s.weekday, s.start, s.end))
+        _check_weekly_slots(slots)
+        if slots and not is_valid_zone(slot_zone or ""):
+            raise InvalidInput(_("Unknown time zone."), field="slots")
+        project.weekly_slots = [slot.as_json() for slot in slots]
+        project.slot_zone = slot_zone if slots else None
     record_activity(project, user.id, "project_updated")
     db.session.flush()
     return project
+
+
+def _clean_themes(themes: Iterable[str]) -> list[str]:
+    cleaned: list[str] = []
+    for theme in themes:
+        theme = " ".join((theme or "").split())[:THEME_LIMIT]
+        if theme and theme.casefold() not in {t.casefold() for t in cleaned}:
+            cleaned.append(theme)
+    if len(cleaned) > MAX_THEMES:
+        raise InvalidInput(_("An exchange has at most %(count)d themes.", count=MAX_THEMES), field="other_themes")
+    return cleaned
+
+
+def _check_weekly_slots(slots: Sequence[WeeklySlot]) -> None:
+    for slot in slots:
+        if not (0 <= slot.weekday <= 6 and 0 <= slot.start < slot.end <= MINUTES_PER_DAY):
+            raise InvalidInput(_("A time slot must end after it starts."), field="slots")
+    for first, second in pairwise(slots):
+        if first.weekday == second.weekday and second.start < first.end:
+            raise InvalidInput(_("Two time slots overlap."), field="slots")
 
 
 def close_project(project: Project, user: User) -> Project:
@@ -106,31 +167,39 @@ def add_member(project: Project, user: User, role: ProjectRole) -> ProjectMember
 # ---- teams -----------------------------------------------------------------------------
 
 
-def generate_teams(project: Project, user: User, team_size: int) -> list[Team]:
-    """Replaces the teams by new mixed ones: every team gets pupils of every partner class
-    whenever each class has enough pupils."""
+def generate_teams(
+    project: Project, user: User, team_size: int, mode: TeamMode = TeamMode.MIXED, rng: random.Random | None = None
+) -> TeamPlan:
+    """Replaces the teams by new ones planned by teams.plan_teams; the plan says what was done.
+
+    Pupils are grouped by school, not by class: two classes of one school in a team do not make
+    it an exchange. Without `rng` the pupils are shuffled afresh, so forming again gives new teams.
+    """
     queries.require_open(project)
     if not MIN_TEAM_SIZE <= team_size <= MAX_TEAM_SIZE:
         raise InvalidInput(
             _("A team has between %(low)d and %(high)d pupils.", low=MIN_TEAM_SIZE, high=MAX_TEAM_SIZE),
             field="team_size",
         )
-    by_class = {cid: [s.id for s in students] for cid, students in queries.students_by_class(project).items()}
-    groups = split_into_teams(by_class, team_size)
-    if not groups:
+    school_of_class = {link.class_id: link.school_class.school_id for link in project.classes}
+    by_school: dict[int, list[int]] = {}
+    for class_id, students in queries.students_by_class(project).items():
+        by_school.setdefault(school_of_class[class_id], []).extend(s.id for s in students)
+    plan = plan_teams(by_school, team_size, TeamMode(mode), rng or random.SystemRandom())
+    if not plan.teams:
         raise InvalidInput(_("The partner classes have no pupils yet: there is nobody to put in teams."))
     # Before the delete is flushed: SQLite hands a deleted row's id to the next insert, so the
     # chat must tell the old teams from the new ones now (it keeps their channels as history).
     signals.teams_replacing.send(project, team_ids=[team.id for team in project.teams])
     project.teams.clear()
     db.session.flush()
-    for number, student_ids in enumerate(groups, start=1):
+    for number, student_ids in enumerate(plan.teams, start=1):
         team = Team(project_id=project.id, name=_("Team %(number)d", number=number), position=number)
         team.memberships = [TeamMembership(project_id=project.id, student_id=sid) for sid in student_ids]
         project.teams.append(team)
-    record_activity(project, user.id, "teams_generated", count=len(groups))
+    record_activity(project, user.id, "teams_generated", count=len(plan.teams), size=team_size, mode=plan.mode.value)
     db.session.flush()
-    return project.teams
+    return plan
 
 
 def rename_team(project: Project, user: User, team: Team, name: str) -> Team:

@@ -325,3 +325,14 @@ def recent_activity(project: Project, limit: int = FEED_LENGTH) -> list[ProjectA
             .limit(limit)
         )
     )
+
+
+def last_team_settings(project: Project) -> dict:
+    """The size and mode the teams were last formed with, so that the form offers them again."""
+    params = db.session.scalar(
+        select(ProjectActivity.params)
+        .where(ProjectActivity.project_id == project.id, ProjectActivity.kind == "teams_generated")
+        .order_by(ProjectActivity.created_at.desc(), ProjectActivity.id.desc())
+        .limit(1)
+    )
+    return {key: params[key] for key in ("size", "mode") if params and key in params}
