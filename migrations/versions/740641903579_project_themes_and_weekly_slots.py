@@ -1,7 +1,7 @@
 """project themes and weekly slots
 
 Revision ID: 740641903579
-Revises: 4faf24b1e79d
+Revises: 521a0fe47493
 Create Date: 2026-12-07 15:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '740641903579'
-down_revision = '4faf24b1e79d'
+down_revision = '521a0fe47493'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """e-mail updates preference
 
 Revision ID: b7e3d91c4a52
-Revises: 4faf24b1e79d
+Revises: 740641903579
 Create Date: 2026-12-07 15:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7e3d91c4a52'
-down_revision = '4faf24b1e79d'
+down_revision = '740641903579'
 branch_labels = None
 depends_on = None
 

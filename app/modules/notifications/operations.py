@@ -33,6 +33,7 @@ EMAILED_ON_REQUEST_KINDS = frozenset(
         "invitation_declined",
         "session_added",
         "session_moved",
+        "session_updated",
         "session_cancelled",
     }
 )
