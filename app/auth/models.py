@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import TimestampMixin, UTCDateTime, enum_column
@@ -154,6 +154,9 @@ class SchoolClass(TimestampMixin, db.Model):
     age_max: Mapped[int] = mapped_column(Integer)
     join_code: Mapped[str] = mapped_column(String(12), unique=True)
     join_code_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Partner schools see a pupil's display name only when every class of the pupil says so
+    # (with the pupils' and parents' agreement); otherwise the username. See app/auth/names.py.
+    partners_see_first_names: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     school: Mapped[School] = relationship(back_populates="classes")
     teacher: Mapped[User] = relationship()
