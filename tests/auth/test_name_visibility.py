@@ -25,7 +25,9 @@ from app.modules.projects.models import ProjectMember, ProjectRole
 from tests.chat.conftest import join, send
 from tests.chat.test_send_cost import recorded_statements
 from tests.conftest import post_form
-from tests.realtime.conftest import browsers  # noqa: F401  (the socket clients)
+from tests.realtime import conftest as realtime_fixtures
+
+browsers = realtime_fixtures.browsers  # the socket clients' fixture, shared with tests/realtime
 
 ZOFIA = "Zofiadisplay"
 BRUNO = "Brunodisplay"
