@@ -37,6 +37,7 @@ print(json.dumps({
     "helsinki": helsinki.username,
     "porto_display": porto.display_name,
     "helsinki_teacher": helsinki.memberships[0].school_class.teacher.username,
+    "porto_class": porto.memberships[0].school_class.id,
 }))
 """
 _TEAM_IMPORTS = """
@@ -179,3 +180,9 @@ def test_a_partner_teacher_reads_a_pupils_username_and_the_own_teacher_the_displ
     expect(own.locator("[data-chat-presence-list] li", has_text=names["porto_display"])).to_have_count(1)
     assert names["porto_display"] not in partner.content()
     assert_accessible(partner)
+    # The opt-in on the class form, with what it needs said beside it.
+    own.goto(f"/classes/{names['porto_class']}/edit")
+    box = own.get_by_role("checkbox", name="Partner classes may see my pupils' first names")
+    expect(box).not_to_be_checked()
+    expect(own.locator("#partners_see_first_names-hint")).to_contain_text("agreement of the pupils and their parents")
+    assert_accessible(own)
