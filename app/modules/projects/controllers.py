@@ -47,9 +47,10 @@ TEACHER_ONLY_ACTIVITY = {"student_moved"}
 
 
 def _named(students_by_class: dict) -> dict:
-    """The pupils by class, their names (as this reader may see them) loaded for |shown_name."""
-    viewer_names().load(s for group in students_by_class.values() for s in group)
-    return students_by_class
+    """The pupils by class in the order of the names this reader sees (app/auth/names.py),
+    loaded for |shown_name: an order by names they may not see would hint at those names."""
+    shown = viewer_names().load(s for group in students_by_class.values() for s in group)
+    return {class_id: sorted(group, key=shown.sort_key) for class_id, group in students_by_class.items()}
 
 
 def load_project(project_id: int, *roles: ProjectRole, write: bool = False):
@@ -172,7 +173,9 @@ def _teams_page(project, role, status=200, generate_form=None, move_form=None, p
     else:
         teams = queries.teams_with_members(project)
         unplaced = queries.students_without_team(project) if is_teacher else []
-    viewer_names().load([s for _team, members in teams for s in members] + unplaced)
+    shown = viewer_names().load([s for _team, members in teams for s in members] + unplaced)
+    teams = [(team, sorted(members, key=shown.sort_key)) for team, members in teams]
+    unplaced = sorted(unplaced, key=shown.sort_key)
     page = render_template(
         "projects/teams.html",
         project=project,
