@@ -4,8 +4,11 @@ from flask import Blueprint
 
 from app.auth import controllers as c
 from app.auth import reset_controllers as reset
+from app.auth.names import shown_name
 
 bp = Blueprint("auth", __name__)
+# Every page names people through this filter: {{ person|shown_name }} (app/auth/names.py).
+bp.add_app_template_filter(shown_name, "shown_name")
 
 bp.add_url_rule("/login", "login", c.login, methods=["GET", "POST"])
 bp.add_url_rule("/logout", "logout", c.logout, methods=["POST"])

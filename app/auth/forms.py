@@ -199,6 +199,14 @@ class SchoolClassForm(FlaskForm):
     level_2 = SelectField(_l("Level"), choices=_CEFR_CHOICES, default="A2")
     language_3 = SelectField(_l("Third working language (optional)"), choices=[])
     level_3 = SelectField(_l("Level"), choices=_CEFR_CHOICES, default="A2")
+    partners_see_first_names = BooleanField(
+        _l("Partner classes may see my pupils' first names"),
+        description=_l(
+            "Only with the agreement of the pupils and their parents. Unticked, partner schools see "
+            "only each pupil's username. A pupil in several classes shows their first name only when "
+            "all of their classes allow it."
+        ),
+    )
 
     LANGUAGE_SLOTS = 3
 
@@ -217,6 +225,7 @@ class SchoolClassForm(FlaskForm):
             "size": self.size.data,
             "age_min": self.age_min.data,
             "age_max": self.age_max.data,
+            "partners_see_first_names": bool(self.partners_see_first_names.data),
         }
 
     def languages_data(self) -> list[tuple[str, str]]:

@@ -156,6 +156,9 @@ class SchoolClass(TimestampMixin, db.Model):
     age_max: Mapped[int] = mapped_column(Integer)
     join_code: Mapped[str] = mapped_column(String(12), unique=True)
     join_code_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Partner schools see a pupil's display name only when every class of the pupil says so
+    # (with the pupils' and parents' agreement); otherwise the username. See app/auth/names.py.
+    partners_see_first_names: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     school: Mapped[School] = relationship(back_populates="classes")
     teacher: Mapped[User] = relationship()

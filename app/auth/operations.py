@@ -371,7 +371,7 @@ def _set_class_fields(school_class: SchoolClass, fields: dict, languages: list[t
         if level not in CEFR_LEVELS:
             raise InvalidInput(_("Choose a CEFR level from A1 to C2."), field="languages")
         seen.add(code)
-    for key in ("name", "vocational_field", "eqf_level", "size", "age_min", "age_max"):
+    for key in ("name", "vocational_field", "eqf_level", "size", "age_min", "age_max", "partners_see_first_names"):
         setattr(school_class, key, fields[key])
     by_code = {language.language: language for language in school_class.languages}
     school_class.languages = [_reuse_language(by_code.get(code), code, level) for code, level in languages]

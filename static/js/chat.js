@@ -60,6 +60,11 @@ if (root) {
   const presenceList = root.querySelector("[data-chat-presence-list]");
   const ownBadge = document.querySelector(`[data-unread-badge="${root.dataset.channelId}"]`);
   let around = root.dataset.around ? Number(root.dataset.around) : null;
+  // Live events name people by their public name (a pupil's username, unless their classes
+  // let partners see first names). The page gives the display names this reader may see
+  // (own-school staff: their pupils; a pupil: themself), shown instead.
+  const roster = new Map(Object.entries(JSON.parse(root.dataset.names || "{}")).map(([id, name]) => [Number(id), name]));
+  const nameOf = (id, publicName) => roster.get(id) ?? publicName;
   const typers = new Map(); // user id -> {name, timer}
   const online = new Map(); // user id -> name
   let lastTypingSent = 0;
@@ -118,7 +123,13 @@ if (root) {
     return node;
   }
 
-  function render(message) {
+  function named(message) {
+    const reply = message.reply_to && { ...message.reply_to, author_name: nameOf(message.reply_to.author_id, message.reply_to.author_name) };
+    return { ...message, author_name: nameOf(message.author_id, message.author_name), reply_to: reply };
+  }
+
+  function render(received) {
+    const message = named(received);
     let node = messageNode(message.id);
     const pendingEntry = pending.get(message.client_id);
     if (!node && pendingEntry) {
@@ -493,7 +504,7 @@ if (root) {
   function someoneTyping(event) {
     if (event.channel_id !== channelId || event.user_id === userId) return;
     clearTimeout(typers.get(event.user_id)?.timer);
-    typers.set(event.user_id, { name: event.name, timer: setTimeout(() => stopTyping(event.user_id), TYPING_SHOWN_MS) });
+    typers.set(event.user_id, { name: nameOf(event.user_id, event.name), timer: setTimeout(() => stopTyping(event.user_id), TYPING_SHOWN_MS) });
     showTyping();
   }
 
@@ -520,7 +531,7 @@ if (root) {
     const ack = await emit("chat_presence", { channel_id: channelId });
     if (!ack.ok) return;
     online.clear();
-    for (const person of ack.online) online.set(person.user_id, person.name);
+    for (const person of ack.online) online.set(person.user_id, nameOf(person.user_id, person.name));
     showPresence();
   }
 
@@ -680,7 +691,7 @@ if (root) {
   });
   socket.on("chat_online", (person) => {
     if (person.channel_id !== channelId) return;
-    online.set(person.user_id, person.name);
+    online.set(person.user_id, nameOf(person.user_id, person.name));
     showPresence();
   });
   socket.on("chat_offline", (person) => {

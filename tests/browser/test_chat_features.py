@@ -29,7 +29,16 @@ team.memberships = [TeamMembership(project_id=project.id, student_id=p.id) for p
 project.teams.append(team)
 db.session.flush()
 ensure_channels(project)
-print(json.dumps({"project": project.id, "porto": porto.display_name, "helsinki": helsinki.display_name}))
+# The pupils know each other by username (a partner school's pupil); the Porto teacher
+# sees the Porto pupil's display name, the Helsinki teacher the Helsinki pupil's.
+print(json.dumps({
+    "project": project.id,
+    "porto": porto.username,
+    "helsinki": helsinki.username,
+    "porto_display": porto.display_name,
+    "helsinki_teacher": helsinki.memberships[0].school_class.teacher.username,
+    "porto_class": porto.memberships[0].school_class.id,
+}))
 """
 _TEAM_IMPORTS = """
 from app.modules.chat.operations import ensure_channels
@@ -138,8 +147,8 @@ def test_direct_conversation_between_teammates(open_page, chat_server):
     expect(message(helsinki, "Just between us")).to_be_visible()
 
     teacher = open_page(TEACHER)
-    teacher.get_by_role("link", name=f"{names['helsinki']} & {names['porto']}").or_(
-        teacher.get_by_role("link", name=f"{names['porto']} & {names['helsinki']}")
+    teacher.get_by_role("link", name=f"{names['helsinki']} & {names['porto_display']}").or_(
+        teacher.get_by_role("link", name=f"{names['porto_display']} & {names['helsinki']}")
     ).click()
     joined(teacher)
     expect(message(teacher, "Just between us")).to_be_visible()
@@ -154,3 +163,26 @@ def test_direct_conversation_between_teammates(open_page, chat_server):
         expect(page.get_by_label("Your message")).to_be_disabled(timeout=LIVE)
         expect(page.locator("[data-chat-error]")).to_have_text("This conversation can be read but no longer written.")
     assert_accessible(porto)
+
+
+def test_a_partner_teacher_reads_a_pupils_username_and_the_own_teacher_the_display_name(open_page, chat_server):
+    """A live message of the Porto pupil: her own (Porto) teacher's page shows her display
+    name, from the page's roster; the Helsinki teacher's page her username, and the display
+    name reached neither that page nor its socket."""
+    names = chat_server.facts
+    own = open_page(TEACHER)
+    partner = open_page(names["helsinki_teacher"])
+    porto = open_page(PORTO)
+    say(porto, "Who has the rye flour?")
+    expect(message(own, "rye flour").locator(".chat-meta strong")).to_have_text(names["porto_display"], timeout=LIVE)
+    expect(message(partner, "rye flour").locator(".chat-meta strong")).to_have_text(names["porto"], timeout=LIVE)
+    expect(partner.locator("[data-chat-presence-list] li", has_text=names["porto"])).to_have_count(1, timeout=LIVE)
+    expect(own.locator("[data-chat-presence-list] li", has_text=names["porto_display"])).to_have_count(1)
+    assert names["porto_display"] not in partner.content()
+    assert_accessible(partner)
+    # The opt-in on the class form, with what it needs said beside it.
+    own.goto(f"/classes/{names['porto_class']}/edit")
+    box = own.get_by_role("checkbox", name="Partner classes may see my pupils' first names")
+    expect(box).not_to_be_checked()
+    expect(own.locator("#partners_see_first_names-hint")).to_contain_text("agreement of the pupils and their parents")
+    assert_accessible(own)

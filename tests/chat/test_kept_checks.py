@@ -35,6 +35,10 @@ def test_a_socket_that_checked_before_sends_with_its_writes_alone(exchange, brow
 def test_a_renamed_pupil_sends_under_the_new_name_at_once(exchange, browsers):
     ana = browsers.connect_as(exchange.ana)
     warm(ana, exchange.channel.id)
+    # (The room sees a pupil's display name only when her classes let partners see it.)
+    exchange.class_pt.partners_see_first_names = True
+    db.session.flush()
+    assert send(ana, exchange.channel.id, "hi")["message"]["author_name"] == "Ana"
     exchange.ana.display_name = "Ana Sofia"
     db.session.flush()
     assert send(ana, exchange.channel.id, "hello")["message"]["author_name"] == "Ana Sofia"

@@ -144,7 +144,7 @@ def test_a_reply_costs_one_statement_more_and_none_under_the_channels_lock(excha
     assert send(ana, exchange.channel.id, "warm-up")["ok"]
     with recorded_statements() as statements:
         ack = send(ana, exchange.channel.id, "We do!", reply_to=original["id"])
-    assert ack["ok"] and ack["message"]["reply_to"]["author_name"] == "Ben"
+    assert ack["ok"] and ack["message"]["reply_to"]["author_name"] == exchange.ben.username
     assert len(statements) <= SEND_STATEMENT_LIMIT + 1, "\n".join(statements)
     after_seq = next(n for n, s in enumerate(statements) if s.startswith("UPDATE channel"))
     assert [s.split()[0] for s in statements[after_seq:]] == [
@@ -190,7 +190,12 @@ def test_a_sends_ack_and_live_event_show_the_message_as_replay_and_history_do(ex
         assert ack["message"]["reply_to"] == (
             None
             if ack is acks[1]
-            else {"id": original["id"], "author_name": "Ben", "excerpt": shown["reply_to"]["excerpt"]}
+            else {
+                "id": original["id"],
+                "author_id": exchange.ben.id,
+                "author_name": exchange.ben.username,
+                "excerpt": shown["reply_to"]["excerpt"],
+            }
         )
     assert acks[0]["message"]["reply_to"]["excerpt"].endswith("…")
     # The event row is stored as the ORM stores one without a payload (a lock's, here).

@@ -44,7 +44,8 @@ def test_live_delivery_to_everyone_in_the_channel(exchange, browsers):
     (event,) = ben.events("chat_event")
     assert event["kind"] == "message" and event["seq"] == 1
     assert event["message"]["body_html"] == "<p><strong>Hallo</strong> Ben</p>"
-    assert event["message"]["author_name"] == "Ana" and event["message"]["author_country"] == "PT"
+    # The room hears the pupil's public name: her username (app/auth/names.py).
+    assert event["message"]["author_name"] == exchange.ana.username and event["message"]["author_country"] == "PT"
     assert [e["seq"] for e in ana.events("chat_event")] == [1]  # the sender gets it too (matches its ack)
 
 
@@ -272,7 +273,8 @@ def test_quote_reply_shows_what_it_answers(exchange, browsers):
     reply = send(ben, exchange.channel.id, "Feijoada!", reply_to=first["id"])
     assert reply["message"]["reply_to"] == {
         "id": first["id"],
-        "author_name": "Ana",
+        "author_id": exchange.ana.id,
+        "author_name": exchange.ana.username,
         "excerpt": "Which dish do you cook next week?",
     }
     other = send(ben, exchange.teachers_channel.id, "x", reply_to=first["id"])

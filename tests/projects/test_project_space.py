@@ -59,7 +59,11 @@ def test_the_home_page_shows_the_space_feed_and_next_sessions(app, make, exchang
     assert "Cozinha 11A × Kokki 2B" in page
     assert "Your role: Teacher (admin)" in page
     assert f"{exchange.porto.teacher.display_name} started the exchange." in page
-    assert "Ana 0, Ana 1, Ana 2" in page  # teachers see the pupils of the partner classes
+    # Teachers see the pupils of the partner classes, a partner school's by username.
+    assert ", ".join(p.username for p in exchange.porto_pupils[:3]) in page
+    assert "Ana 0" not in page
+    own_page = text_of(client_for(app, exchange.porto.teacher).get(exchange.path))
+    assert "Ana 0, Ana 1, Ana 2" in own_page
     assert "No live session planned." in page
     assert "Edit the exchange" in page
     # The chat link appears once the chat module provides its page.

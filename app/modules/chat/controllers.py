@@ -6,11 +6,12 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.auth import names
 from app.extensions import db
 from app.modules.chat import operations, queries, search
 from app.modules.chat.models import ChannelKind
 from app.modules.projects.models import ProjectRole
-from app.modules.projects.queries import project_for_user, team_of_student, teams_with_members
+from app.modules.projects.queries import project_for_user, students_by_class, team_of_student, teams_with_members
 
 
 @login_required
@@ -39,12 +40,24 @@ def channel(project_id: int, channel_id: int | None = None):
         is_history=not access.may_post and access.role in queries.WRITER_ROLES,
         is_direct=current.kind == ChannelKind.DIRECT,
         teammates=_teammates(project, access.role),
+        roster=_roster(project),
         read_only=project.is_closed,
         around=around if around and around > 0 else None,
         body_limit=operations.BODY_LIMIT,
         reaction_emoji=queries.REACTION_EMOJI,
         channel_label=queries.channel_label,
     )
+
+
+def _roster(project) -> dict[int, str]:
+    """The display names this reader may see of the exchange's pupils, by id: live events
+    carry public names only, and chat.js shows these instead (app/auth/names.py)."""
+    if current_user.is_student:
+        return names.private_roster(current_user, [current_user])
+    if not current_user.is_teacher:
+        return {}
+    pupils = [pupil for group in students_by_class(project).values() for pupil in group]
+    return names.private_roster(current_user, pupils)
 
 
 def _teammates(project, role) -> list:
@@ -75,6 +88,7 @@ def search_page(project_id: int):
     if page < 1 or page > search.MAX_PAGE:
         abort(404)
     results = search.search_messages(project, current_user, text, page)
+    names.viewer_names().load(hit.message.author for hit in results.hits)  # for |shown_name, in one query
     return render_template(
         "chat/search.html",
         project=project,

@@ -12,6 +12,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app.auth.forms import ConfirmForm
+from app.auth.names import NameResolver, viewer_names
 from app.core.errors import AppError, NotFound, PermissionDenied
 from app.core.timefmt import format_local
 from app.extensions import db
@@ -77,7 +78,9 @@ def _mutable_people(project) -> list:
 
 def _mute_form(project, formdata=None) -> MuteForm:
     form = MuteForm(formdata=formdata) if formdata is not None else MuteForm()
-    form.user_id.choices = [(p.id, p.display_name) for p in _mutable_people(project)]
+    people = _mutable_people(project)
+    shown = viewer_names().load(people)
+    form.user_id.choices = [(p.id, shown(p)) for p in sorted(people, key=shown.sort_key)]
     return form
 
 
@@ -91,6 +94,13 @@ def _queue_page(project, mute_form=None, author_form=None, author_form_for=None,
     """The queue page; `shown` is its page of reports when the caller has read it already."""
     page = _queue_page_number() or 1
     queue, has_more = shown or mq.report_queue(project, page)
+    mutes = mq.active_mutes(project)
+    # The names this teacher may see (app/auth/names.py), for |shown_name: one query for all.
+    viewer_names().load(
+        [message.author for message, _channel, _reports in queue]
+        + [report.reporter for _message, _channel, reports in queue for report in reports]
+        + [person for mute in mutes for person in (mute.user, mute.muted_by)]
+    )
     return render_template(
         "chat/moderation.html",
         project=project,
@@ -100,7 +110,7 @@ def _queue_page(project, mute_form=None, author_form=None, author_form_for=None,
         page=page,
         has_more=has_more,
         open_reports=mq.open_report_count(project.id),
-        mutes=mq.active_mutes(project),
+        mutes=mutes,
         mute_form=mute_form or _mute_form(project),
         author_form=author_form or MuteAuthorForm(),
         author_form_for=author_form_for,
@@ -202,7 +212,7 @@ def mute_author(project_id: int, message_id: int):
         _flash_error(error)
         return _back(project_id)
     db.session.commit()
-    flash(_("%(name)s is muted until %(time)s.", name=mute.user.display_name, time=_local(mute.until)), "success")
+    flash(_("%(name)s is muted until %(time)s.", name=viewer_names()(mute.user), time=_local(mute.until)), "success")
     return _back(project_id)
 
 
@@ -222,7 +232,7 @@ def mute(project_id: int):
         form.form_errors.append(error.message)
         return _queue_page(project, mute_form=form, status=error.status)
     db.session.commit()
-    flash(_("%(name)s is muted until %(time)s.", name=target.display_name, time=_local(new_mute.until)), "success")
+    flash(_("%(name)s is muted until %(time)s.", name=viewer_names()(target), time=_local(new_mute.until)), "success")
     return _back(project_id)
 
 
@@ -239,7 +249,7 @@ def lift(project_id: int, mute_id: int):
         _flash_error(error)
     else:
         db.session.commit()
-        flash(_("%(name)s can write again.", name=found.user.display_name), "success")
+        flash(_("%(name)s can write again.", name=viewer_names()(found.user)), "success")
     return _back(project_id)
 
 
@@ -255,7 +265,8 @@ def moderation_log(project_id: int):
     entries, has_older = mq.moderation_log(project, page)
     channels = mq.channels_by_id(e.channel_id for e in entries)
     is_teacher = role in TEACHER_ROLES
-    lines = [(entry, describe_action(entry, channels, is_teacher)) for entry in entries]
+    shown = viewer_names().load(person for entry in entries for person in (entry.actor, entry.target_user))
+    lines = [(entry, describe_action(entry, channels, is_teacher, shown)) for entry in entries]
     return render_template(
         "chat/moderation_log.html",
         project=project,
@@ -279,14 +290,15 @@ def _minutes_label(minutes) -> str:
     return str(dict(mute_choices()).get(minutes, minutes))
 
 
-def describe_action(entry, channels: dict, is_teacher: bool) -> str:
-    """One line of the log, in the reader's language. Who reported is for the teachers' eyes only."""
+def describe_action(entry, channels: dict, is_teacher: bool, shown: NameResolver) -> str:
+    """One line of the log, in the reader's language, naming people as `shown` (the
+    reader's NameResolver) does. Who reported is for the teachers' eyes only."""
     details = entry.details or {}
-    actor = entry.actor.display_name if entry.actor else _("Someone")
+    actor = shown(entry.actor) if entry.actor else _("Someone")
     if entry.action == "report_received" and not is_teacher:
         actor = _("A reader")
-    target = entry.target_user.display_name if entry.target_user else _("someone")
-    channel = queries.channel_label(channels[entry.channel_id]) if entry.channel_id in channels else ""
+    target = shown(entry.target_user) if entry.target_user else _("someone")
+    channel = queries.channel_label(channels[entry.channel_id], shown.viewer) if entry.channel_id in channels else ""
     reason = details.get("reason")
     sentences = {
         "hide": lambda: _(

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.auth import names
 from app.auth.models import User
 from app.core import signals
 from app.core.db import is_db_int, utcnow
@@ -229,7 +230,20 @@ def prepare_message(user: User, access: ChannelAccess, client_id, body, reply_to
         return _sent_duplicate(existing, user.id)
     body_html = render_markdown(source)
     created_at = utcnow()
-    view = queries.new_message_view(0, channel.id, 0, client_id, user, source, body_html, created_at, reply_to)
+    reply_author_name = names.public_names([reply_to.author])[reply_to.author_id] if reply_to is not None else None
+    view = queries.new_message_view(
+        0,
+        channel.id,
+        0,
+        client_id,
+        user,
+        access.public_name(user),
+        source,
+        body_html,
+        created_at,
+        reply_to,
+        reply_author_name,
+    )
     return OutgoingMessage(
         channel_id=channel.id,
         client_id=client_id,

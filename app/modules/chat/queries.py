@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Integer, and_, bindparam, exists, false, func, null, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.auth import names
 from app.auth.models import User
 from app.core.db import is_db_int, utcnow
 from app.core.errors import NotFound, PermissionDenied
@@ -73,6 +74,14 @@ class ChannelAccess:
     # Whether the user had a mute in force when access was checked (None: not looked at);
     # moderation.check_not_muted looks the mute up only when there is one.
     muted: bool | None = None
+    # Whether partners may see this user's display name (app/auth/names.py), read with the
+    # access check: a message's view carries its author's public name, and a send must not
+    # spend a query on it.
+    shares_first_name: bool = False
+
+    def public_name(self, user: User) -> str:
+        """The user's name as everyone reading the channel may see it."""
+        return names.public_name(user, self.shares_first_name)
 
     @property
     def may_moderate(self) -> bool:
@@ -187,8 +196,9 @@ def _access_statement(student: bool, coordinator: bool):
     muted = exists().where(
         Mute.project_id == Project.id, Mute.user_id == user_id, Mute.lifted_at.is_(None), Mute.until > bindparam("now")
     )
+    shares_first_name = names.shares_first_name_column(user_id) if student else false()
     return (
-        select(Channel, Project, *role_columns, team_id, in_direct, muted)
+        select(Channel, Project, *role_columns, team_id, in_direct, muted, shares_first_name)
         .join(Project, Project.id == Channel.project_id)
         .where(Channel.id == bindparam("channel_id", type_=Integer))
     )
@@ -204,12 +214,12 @@ def channel_for_user(channel_id, user: User) -> ChannelAccess:
         row = db.session.execute(statement, parameters).one_or_none()
     if row is None:
         raise NotFound(_("This chat channel does not exist."))
-    channel, project, teaches, learns, member_role, of_own_school, team_id, in_direct, muted = row
+    channel, project, teaches, learns, member_role, of_own_school, team_id, in_direct, muted, shares_first_name = row
     role = role_from_columns(user, teaches, learns, member_role, of_own_school)
     facts = _TeamFacts(team_id, frozenset([channel.id]) if in_direct else frozenset())
     if role is None or not _may_read(channel, user, role, facts):
         raise PermissionDenied(_("You are not a member of this chat channel."))
-    return ChannelAccess(channel, project, role, _may_post(channel, role), bool(muted))
+    return ChannelAccess(channel, project, role, _may_post(channel, role), bool(muted), bool(shares_first_name))
 
 
 def channels_for(project: Project, user: User) -> list[Channel]:
@@ -363,8 +373,9 @@ def channel_label(channel: Channel, viewer: User | None = None) -> str:
     if channel.kind == ChannelKind.TEACHERS:
         return _("Teachers")
     if channel.kind == ChannelKind.DIRECT:
-        names = [u.display_name for u in direct_members(channel) if viewer is None or u.id != viewer.id]
-        return " & ".join(names) or channel.name
+        shown = names.NameResolver(viewer)
+        people = [u for u in direct_members(channel) if viewer is None or u.id != viewer.id]
+        return " & ".join(shown(u) for u in people) or channel.name
     if is_archived(channel):
         return _("%(team)s (earlier team)", team=channel.name)
     return channel.name
@@ -412,19 +423,36 @@ def reactions_of(message_ids: Iterable[int]) -> dict[int, list[dict]]:
 
 
 def message_views(messages: Iterable[Message]) -> list[dict]:
-    """Views of many messages, their reactions loaded in one query."""
+    """Views of many messages, their reactions and their authors' public names loaded in one query each."""
     messages = list(messages)
     reactions = reactions_of(m.id for m in messages if not m.is_removed)
-    return [message_view(m, reactions.get(m.id, [])) for m in messages]
+    public = public_names_of(messages)
+    return [message_view(m, reactions.get(m.id, []), public) for m in messages]
 
 
-def message_view(message: Message, reactions: list[dict] | None = None) -> dict:
-    """A message as it is now; removed ones keep only their place (a tombstone), not their text."""
+def public_names_of(messages: Iterable[Message]) -> dict[int, str]:
+    """The public names (app/auth/names.py) of these messages' authors and quoted authors.
+
+    Every view of a message carries only these: views go to a whole room, partner schools
+    included. A page whose reader may see more shows it from its roster (chat.js)."""
+    people = {}
+    for message in messages:
+        people[message.author_id] = message.author
+        if message.reply_to is not None:
+            people[message.reply_to.author_id] = message.reply_to.author
+    return names.public_names(people.values())
+
+
+def message_view(message: Message, reactions: list[dict] | None = None, public: dict[int, str] | None = None) -> dict:
+    """A message as it is now; removed ones keep only their place (a tombstone), not their text.
+    `public`: public names by user id, covering its author and quoted author (else looked up)."""
     removed = message.is_removed
     if removed:
         reactions = []
     elif reactions is None:
         reactions = reactions_of([message.id]).get(message.id, [])
+    if public is None:
+        public = public_names_of([message])
     author = message.author
     reply = message.reply_to
     return {
@@ -433,7 +461,7 @@ def message_view(message: Message, reactions: list[dict] | None = None) -> dict:
         "seq": message.seq,
         "client_id": message.client_id,
         "author_id": message.author_id,
-        "author_name": author.display_name,
+        "author_name": public[message.author_id],
         "author_country": author.school.country if author.school else None,
         "state": message_state(message),
         "body_html": None if removed else message.body_html,
@@ -441,7 +469,7 @@ def message_view(message: Message, reactions: list[dict] | None = None) -> dict:
         "is_edited": message.edited_at is not None and not removed,
         "created_at": message.created_at.isoformat(),
         "reactions": reactions,
-        "reply_to": _reply_view(reply),
+        "reply_to": _reply_view(reply, public),
     }
 
 
@@ -451,20 +479,23 @@ def new_message_view(
     seq: int,
     client_id: str,
     author: User,
+    author_name: str,
     body_source: str,
     body_html: str,
     created_at,
     reply_to: Message | None,
+    reply_author_name: str | None = None,
 ) -> dict:
     """message_view of a message just written, from the values at hand (no row loaded):
-    visible, not edited, no reactions yet. Kept equal to message_view by the tests."""
+    visible, not edited, no reactions yet. Kept equal to message_view by the tests.
+    The names are public names (author_name: ChannelAccess.public_name)."""
     return {
         "id": message_id,
         "channel_id": channel_id,
         "seq": seq,
         "client_id": client_id,
         "author_id": author.id,
-        "author_name": author.display_name,
+        "author_name": author_name,
         "author_country": author.school.country if author.school else None,
         "state": "visible",
         "body_html": body_html,
@@ -472,17 +503,18 @@ def new_message_view(
         "is_edited": False,
         "created_at": created_at.isoformat(),
         "reactions": [],
-        "reply_to": _reply_view(reply_to),
+        "reply_to": _reply_view(reply_to, {reply_to.author_id: reply_author_name} if reply_to is not None else {}),
     }
 
 
-def _reply_view(reply: Message | None) -> dict | None:
+def _reply_view(reply: Message | None, public: dict[int, str]) -> dict | None:
     """The quoted message as a reply shows it: who wrote it and its start (none once removed)."""
     if reply is None:
         return None
     return {
         "id": reply.id,
-        "author_name": reply.author.display_name,
+        "author_id": reply.author_id,
+        "author_name": public[reply.author_id],
         "excerpt": None if reply.is_removed else _excerpt(reply.body_source),
     }
 
@@ -490,14 +522,15 @@ def _reply_view(reply: Message | None) -> dict | None:
 def event_views(events: Iterable[ChannelEvent]) -> list[dict]:
     events = list(events)
     reactions = reactions_of({e.message_id for e in events if e.message is not None and not e.message.is_removed})
-    return [event_view(e, reactions.get(e.message_id, [])) for e in events]
+    public = public_names_of(e.message for e in events if e.message is not None)
+    return [event_view(e, reactions.get(e.message_id, []), public) for e in events]
 
 
-def event_view(event: ChannelEvent, reactions: list[dict] | None = None) -> dict:
+def event_view(event: ChannelEvent, reactions: list[dict] | None = None, public: dict[int, str] | None = None) -> dict:
     """An event for replay or live delivery; a message in it is shown as it is now."""
     view = {"channel_id": event.channel_id, "seq": event.seq, "kind": event.kind.value}
     if event.message is not None:
-        view["message"] = message_view(event.message, reactions)
+        view["message"] = message_view(event.message, reactions, public)
     if event.kind in (EventKind.LOCK, EventKind.UNLOCK):
         view["is_locked"] = event.kind == EventKind.LOCK
     return view

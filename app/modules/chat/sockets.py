@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
 
+from app.auth import names
 from app.core import signals
 from app.core.db import is_db_int
 from app.core.errors import InvalidInput, NotFound, PermissionDenied
@@ -98,11 +99,12 @@ def chat_join(payload=None):
     """Joins the channel's room. With last_seq: the events after it (a page; has_more says
     whether to ask again). Without: the newest messages, to start from."""
     payload = _payload(payload)
-    channel = _channel(payload).channel
+    access = _channel(payload)
+    channel = access.channel
     last_seq = _seq(payload, "last_seq")
     join_room(queries.channel_room(channel.id))
     # Those already here see the newcomer online at once (and offline: _announce_offline).
-    announce = {"channel_id": channel.id, **_person(current_user)}
+    announce = {"channel_id": channel.id, **_person(current_user, access.public_name(current_user))}
     emit("chat_online", announce, to=queries.channel_room(channel.id), include_self=False)
     result = {
         "channel": queries.channel_view(channel, current_user),
@@ -231,19 +233,23 @@ def chat_typing(payload=None):
     if not _typing_due(request.sid, access.channel.id):
         return {"relayed": False}
     room = queries.channel_room(access.channel.id)
-    emit("chat_typing", {"channel_id": access.channel.id, **_person(current_user)}, to=room, include_self=False)
+    typing = {"channel_id": access.channel.id, **_person(current_user, access.public_name(current_user))}
+    emit("chat_typing", typing, to=room, include_self=False)
     return {"relayed": True}
 
 
 @socket_event("chat_presence")
 def chat_presence(payload=None):
-    """Who of the channel's readers is online now (anywhere in CrossClass), by name."""
+    """Who of the channel's readers is online now (anywhere in CrossClass), by the names the
+    asking user may see (this answer goes to their socket alone)."""
     payload = _payload(payload)
     access = _channel(payload)
     presence = current_app.extensions["crossclass_realtime"].presence
     online = presence.online(queries.reader_ids(access))
-    people = sorted(queries.users_by_id(online).values(), key=lambda u: (u.display_name.casefold(), u.id))
-    return {"channel_id": access.channel.id, "online": [_person(user) for user in people]}
+    people = list(queries.users_by_id(online).values())
+    shown = names.NameResolver(current_user).load(people)
+    people.sort(key=shown.sort_key)
+    return {"channel_id": access.channel.id, "online": [_person(user, shown(user)) for user in people]}
 
 
 @signals.socket_left.connect
@@ -261,8 +267,9 @@ def _announce_offline(user_id: int, sid=None, rooms=(), open_sockets: int = 0, *
             current_app.logger.exception("chat_offline to %s failed", room)
 
 
-def _person(user) -> dict:
-    return {"user_id": user.id, "name": user.display_name}
+def _person(user, name: str) -> dict:
+    """Who, for an event; what goes to a whole room carries the public name (ChannelAccess.public_name)."""
+    return {"user_id": user.id, "name": name}
 
 
 def _typing_due(sid: str, channel_id: int) -> bool:

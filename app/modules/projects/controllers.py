@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from app.auth.names import NameResolver, viewer_names
 from app.core.errors import AppError, attach_error
 from app.core.themes import theme_label
 from app.extensions import db
@@ -51,6 +52,13 @@ ACTIVITY_SENTENCES = {
 TEACHER_ONLY_ACTIVITY = {"student_moved"}
 
 
+def _named(students_by_class: dict) -> dict:
+    """The pupils by class in the order of the names this reader sees (app/auth/names.py),
+    loaded for |shown_name: an order by names they may not see would hint at those names."""
+    shown = viewer_names().load(s for group in students_by_class.values() for s in group)
+    return {class_id: sorted(group, key=shown.sort_key) for class_id, group in students_by_class.items()}
+
+
 def load_project(project_id: int, *roles: ProjectRole, write: bool = False):
     project = queries.project_for_user(project_id, current_user)
     role = queries.require_project_role(project, current_user, *roles)
@@ -59,10 +67,22 @@ def load_project(project_id: int, *roles: ProjectRole, write: bool = False):
     return project, role
 
 
-def _activity_line(activity) -> str:
-    actor = activity.actor.display_name if activity.actor else _("Someone")
+def _activity_lines(activities) -> list[str]:
+    """The feed's sentences, naming people as this reader may see them (app/auth/names.py)."""
+    pupils = queries.people_by_id(a.params.get("student_id") for a in activities if a.kind == "student_moved")
+    shown = viewer_names().load([a.actor for a in activities] + list(pupils.values()))
+    return [_activity_line(activity, shown, pupils) for activity in activities]
+
+
+def _activity_line(activity, shown: NameResolver, pupils: dict) -> str:
+    actor = shown(activity.actor) if activity.actor else _("Someone")
+    params = {**activity.params, "actor": actor}
+    if activity.kind == "student_moved":
+        # Lines written before pupils were kept by id held a name some readers may not see.
+        pupil = pupils.get(params.pop("student_id", None))
+        params["student"] = shown(pupil) if pupil is not None else _("a pupil")
     sentence = ACTIVITY_SENTENCES.get(activity.kind)
-    return sentence({**activity.params, "actor": actor}) if sentence else activity.kind
+    return sentence(params) if sentence else activity.kind
 
 
 def _time_line(session, project) -> str:
@@ -87,11 +107,12 @@ def projects():
 def project_detail(project_id: int):
     project, role = load_project(project_id)
     is_teacher = role in TEACHER_ROLES
-    feed = [
-        (activity, _activity_line(activity))
+    activities = [
+        activity
         for activity in queries.recent_activity(project)
         if is_teacher or activity.kind not in TEACHER_ONLY_ACTIVITY
     ]
+    feed = list(zip(activities, _activity_lines(activities), strict=True))
     upcoming = [(s, _time_line(s, project)) for s in queries.sessions_of(project, upcoming_only=True)[:3]]
     return render_template(
         "projects/detail.html",
@@ -101,7 +122,7 @@ def project_detail(project_id: int):
         role_labels=ROLE_LABELS,
         is_teacher=is_teacher,
         is_admin=role == ProjectRole.TEACHER_ADMIN,
-        students=queries.students_by_class(project) if is_teacher else {},
+        students=_named(queries.students_by_class(project)) if is_teacher else {},
         members=queries.outside_members(project),
         feed=feed,
         upcoming=upcoming,
@@ -178,6 +199,9 @@ def teams_page(project, role, status=200, generate_form=None, move_form=None, pr
     else:
         teams = queries.teams_with_members(project)
         unplaced = queries.students_without_team(project) if is_teacher else []
+    shown = viewer_names().load([s for _team, members in teams for s in members] + unplaced)
+    teams = [(team, sorted(members, key=shown.sort_key)) for team, members in teams]
+    unplaced = sorted(unplaced, key=shown.sort_key)
     page = render_template(
         "projects/teams.html",
         project=project,
@@ -206,7 +230,8 @@ def _generate_form(project):
 def _move_form(project):
     form = MoveStudentForm()
     students = [s for group in queries.students_by_class(project).values() for s in group]
-    form.student_id.choices = [(s.id, s.display_name) for s in students]
+    shown = viewer_names().load(students)
+    form.student_id.choices = [(s.id, shown(s)) for s in students]
     form.team_id.choices = [(t.id, t.name) for t in project.teams]
     return form
 
@@ -285,7 +310,7 @@ def _session_page(project, role, session, form=None, status=200):
         # A visitor (a parent, say) reads along but does not get the way into the pupils' meeting.
         show_meeting_link=role != ProjectRole.VISITOR,
         form=form,
-        students=queries.students_by_class(project) if is_teacher else {},
+        students=_named(queries.students_by_class(project)) if is_teacher else {},
         present={a.student_id for a in session.attendances},
     ), status
 
@@ -293,7 +318,8 @@ def _session_page(project, role, session, form=None, status=200):
 def _attendance_form(project, session, formdata=None):
     form = AttendanceForm(formdata=formdata)
     students = [s for group in queries.students_by_class(project).values() for s in group]
-    form.present.choices = [(s.id, s.display_name) for s in students]
+    shown = viewer_names().load(students)
+    form.present.choices = [(s.id, shown(s)) for s in students]
     if formdata is None:
         form.present.data = [a.student_id for a in session.attendances]
     return form

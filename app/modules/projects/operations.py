@@ -248,7 +248,8 @@ def move_student(project: Project, user: User, student_id: int, team: Team) -> T
         # Out of their old team's channel: a socket already in its room must not keep receiving it.
         signals.access_reduced.send(student_id)
     membership.team = team
-    record_activity(project, user.id, "student_moved", student=student.display_name, team=team.name)
+    # The pupil by id, not by name: each reader of the feed sees the name they may see.
+    record_activity(project, user.id, "student_moved", student_id=student.id, team=team.name)
     db.session.flush()
     return membership
 

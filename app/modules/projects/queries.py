@@ -220,6 +220,13 @@ def class_of_student(project: Project) -> dict[int, SchoolClass]:
     return {s.id: classes[class_id] for class_id, students in students_by_class(project).items() for s in students}
 
 
+def people_by_id(user_ids) -> dict[int, User]:
+    user_ids = set(user_ids) - {None}
+    if not user_ids:
+        return {}
+    return {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
+
+
 def outside_members(project: Project) -> list[ProjectMember]:
     return sorted(project.members, key=lambda m: (m.role.value, m.user.display_name))
 
