@@ -299,7 +299,7 @@ if (root) {
     for (const message of messages.slice(-ANNOUNCED_KEPT)) {
       const full = messageNode(message.id)?.querySelector(".chat-text")?.textContent.trim() || "";
       const text = full.length > ANNOUNCE_EXCERPT ? `${full.slice(0, ANNOUNCE_EXCERPT - 1)}…` : full;
-      const words = { name: message.author_name, text };
+      const words = { name: nameOf(message.author_id, message.author_name), text };
       announcer.append(element("p", "", label("Announce").replace(/\{(name|text)\}/g, (_, key) => words[key])));
     }
     while (announcer.childElementCount > ANNOUNCED_KEPT) announcer.firstElementChild.remove();
