@@ -50,7 +50,9 @@ def clients(server):
     yield open_client
     for client in opened:
         client.close()
-    assert "Traceback" not in server.output()
+    log = server.output()
+    assert "Traceback" not in log
+    assert "Invalid HTTP method" not in log  # a closed WebSocket's last frames read as a request
 
 
 class Client:
