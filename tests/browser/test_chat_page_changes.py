@@ -9,7 +9,17 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.chat_support import PORTO, chat_pages, exchange_script, joined, message, say, start_chat_server
+from tests.browser.chat_support import (
+    LIVE,
+    PORTO,
+    chat_pages,
+    exchange_script,
+    joined,
+    message,
+    say,
+    start_chat_server,
+)
+from tests.browser.conftest import assert_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -56,3 +66,44 @@ def test_thirty_page_changes_in_ten_seconds_leave_the_chat_working(browser, chat
         expect(other_window.get_by_text("open in too many other windows")).to_have_count(0)
 
     assert "Traceback" not in chat_server.output()
+
+
+@pytest.fixture(scope="module")
+def one_window_server(tmp_path_factory):
+    server = start_chat_server(
+        tmp_path_factory, "one-window", exchange_script("One window at a time"), SOCKETS_PER_USER="1"
+    )
+    yield server
+    server.stop()
+
+
+def test_the_newest_window_takes_the_place_of_the_oldest(browser, one_window_server):
+    """Over SOCKETS_PER_USER the newest window works; the oldest says why it stopped, stays off
+    (no two windows pushing each other out), and works again when the person comes back to it."""
+    with chat_pages(browser, one_window_server) as open_as:
+        oldest = open_as(PORTO)
+        newest = oldest.context.new_page()
+        newest.goto(f"/exchanges/{one_window_server.project_id}/chat")
+        joined(newest)
+
+        notice = oldest.get_by_role("status").filter(has_text="open in too many other windows")
+        expect(notice).to_be_visible(timeout=LIVE)
+        expect(oldest.locator("[data-chat]")).to_have_attribute("data-joined", "false")
+        assert_accessible(oldest)
+        say(newest, "Only the newest window is live")
+        expect(message(newest, "Only the newest window is live")).to_have_attribute("data-status", "sent")
+        oldest.wait_for_timeout(1_000)  # time enough to reconnect, had it tried
+        expect(message(oldest, "Only the newest window is live")).to_have_count(0)
+        expect(newest.get_by_text("open in too many other windows")).to_have_count(0)
+
+        # Back in the old window (its tab shown again): it connects and now the other one gives way.
+        oldest.bring_to_front()
+        oldest.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")
+        joined(oldest)
+        expect(notice).to_have_count(0)
+        expect(message(oldest, "Only the newest window is live")).to_be_visible()
+        expect(newest.get_by_role("status").filter(has_text="open in too many other windows")).to_be_visible(
+            timeout=LIVE
+        )
+
+    assert "Traceback" not in one_window_server.output()
