@@ -35,19 +35,25 @@ class WebSocketEndingUnfinishedUpgrades(_EngineioWebSocket):
         # Engine.IO builds one of these per WebSocket request, around the handler of the
         # Engine.IO session it belongs to (a new session, or one switching from polling).
         session = getattr(self.app, "__self__", None)
+        failure = None
         try:
             return super().__call__(environ, start_response)
         except (OSError, simple_websocket.ConnectionError) as error:
+            if type(error) is ConnectionError and getattr(getattr(self, "ws", None), "mode", None) == "werkzeug":
+                raise  # simple-websocket's own signal to Werkzeug's server: not a failure
             # Only a client gone half-way gets here: Engine.IO catches what fails on an
-            # established WebSocket itself and closes the session.
-            log.info(
-                "WebSocket of session %s ended before it was ready (%s): the page was most likely left",
-                getattr(session, "sid", "?"),
-                _close_reason(self) or type(error).__name__,
-            )
+            # established WebSocket itself, and closes the session.
+            failure = type(error).__name__
             return []
         finally:
-            if session is not None and not session.upgraded and not session.closed:
+            unfinished = session is not None and not session.upgraded and not session.closed
+            if unfinished or failure:
+                log.info(
+                    "WebSocket of session %s ended before it was ready (%s): the page was most likely left",
+                    getattr(session, "sid", "?"),
+                    ", ".join(filter(None, [_close_reason(self), failure])) or "closed",
+                )
+            if unfinished:
                 _end_session(session)
 
 

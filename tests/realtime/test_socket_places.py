@@ -25,11 +25,27 @@ WAIT = 10  # seconds: every wait here is bounded, and far below Engine.IO's 45 s
 LIMIT = 2  # SOCKETS_PER_USER on this server: few sockets make a full set
 
 
+# The app configures no logging: an operator does. This one shows app.realtime.transport's
+# info lines in the server's output, loaded by Python at start (sitecustomize on PYTHONPATH).
+_SHOW_TRANSPORT_INFO = """
+import logging
+handler = logging.StreamHandler()
+handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+logger = logging.getLogger("app.realtime.transport")
+logger.setLevel(logging.INFO)
+logger.addHandler(handler)
+"""
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    database_url = f"sqlite:///{tmp_path_factory.mktemp('places') / 'demo.db'}"
+    directory = tmp_path_factory.mktemp("places")
+    database_url = f"sqlite:///{directory / 'demo.db'}"
     prepare_database(database_url)
-    started = ServerProcess(database_url, SECRET_KEY=secrets.token_hex(32), SOCKETS_PER_USER=str(LIMIT)).start()
+    (directory / "sitecustomize.py").write_text(_SHOW_TRANSPORT_INFO)
+    started = ServerProcess(
+        database_url, SECRET_KEY=secrets.token_hex(32), SOCKETS_PER_USER=str(LIMIT), PYTHONPATH=str(directory)
+    ).start()
     yield started
     started.stop()
 
@@ -161,6 +177,9 @@ def test_a_page_left_while_switching_to_websocket_holds_no_place(server, cookies
     cut(page)
     # Its socket ends at once, not at Engine.IO's ping timeout (45 s): the student goes offline.
     assert teacher.presence_event() == {"user_id": student_id, "online": False}
+    # One info line says so; no traceback (the clients fixture checks the whole log).
+    said = [line for line in server.output().splitlines() if f"WebSocket of session {page.sid} ended" in line]
+    assert len(said) == 1 and said[0].startswith("INFO app.realtime.transport: "), said
     # The session is gone: the page, were it still there, would connect anew.
     assert page.http.get(page._url(), timeout=WAIT).status_code == 400
 
