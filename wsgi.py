@@ -37,6 +37,15 @@ def no_delay_handler():
             self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             return super().handle()
 
+        def read_request(self, raw_requestline):
+            result = super().read_request(raw_requestline)
+            if (self.headers.get("Upgrade") or "").lower() == "websocket":
+                # No HTTP request follows a WebSocket on its connection. Waiting for one (its
+                # "Connection: Upgrade" reads as keep-alive) took the client's last frames for a
+                # request line: an "Invalid HTTP method" in the log for many closed sockets.
+                self.close_connection = True
+            return result
+
     return NoDelayHandler
 
 

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from app.core.errors import AppError
 from app.extensions import db, socketio
+from app.realtime import transport
 from app.realtime.auth_cache import SocketAuthCache, install_invalidation
 from app.realtime.limits import TokenBuckets, payload_size
 from app.realtime.presence import PROCESS_TTL_SECONDS, RedisPresence, make_presence
@@ -150,6 +151,8 @@ def init_realtime(app) -> None:
         logger=False,
         engineio_logger=False,
     )
+    # A WebSocket left half-way frees its socket's place at once, without a traceback.
+    transport.install(socketio.server.eio)
     # Every socket event runs in a request context made from its socket's handshake, on the
     # Socket.IO path. With no rule for that path, each event's URL match raised NotFound, and
     # the exception kept the context (its user, its frames) alive in a reference cycle: some

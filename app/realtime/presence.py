@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 
 # A process that has not said it is alive for this long is taken for dead.
 PROCESS_TTL_SECONDS = 30
@@ -14,20 +15,22 @@ PROCESS_TTL_SECONDS = 30
 
 class MemoryPresence:
     def __init__(self):
-        self._sockets: dict[int, set[str]] = {}
+        # user id -> {sid: when it connected}; the connect order decides which sockets give way
+        # when a user opens more than SOCKETS_PER_USER (app/realtime/sockets.py).
+        self._sockets: dict[int, dict[str, float]] = {}
         self._lock = threading.Lock()
 
     def add(self, user_id: int, sid: str) -> int:
         """Records a socket; returns how many the user now has open."""
         with self._lock:
-            sockets = self._sockets.setdefault(user_id, set())
-            sockets.add(sid)
+            sockets = self._sockets.setdefault(user_id, {})
+            sockets.setdefault(sid, time.time())
             return len(sockets)
 
     def remove(self, user_id: int, sid: str) -> int:
         with self._lock:
-            sockets = self._sockets.get(user_id, set())
-            sockets.discard(sid)
+            sockets = self._sockets.get(user_id, {})
+            sockets.pop(sid, None)
             if not sockets:
                 self._sockets.pop(user_id, None)
             return len(sockets)
@@ -37,9 +40,10 @@ class MemoryPresence:
             return len(self._sockets.get(user_id, ()))
 
     def sids(self, user_id: int) -> list[str]:
-        """The user's open sockets (all in this process)."""
+        """The user's open sockets (all in this process), oldest first."""
         with self._lock:
-            return sorted(self._sockets.get(user_id, ()))
+            sockets = self._sockets.get(user_id, {})
+            return sorted(sockets, key=lambda sid: (sockets[sid], sid))
 
     def online(self, user_ids) -> set[int]:
         with self._lock:
@@ -47,7 +51,8 @@ class MemoryPresence:
 
 
 class RedisPresence:
-    """One Redis hash per user, a field per open socket, named after the process holding it.
+    """One Redis hash per user, a field per open socket, named after the process holding it;
+    its value is when the socket connected.
 
     A process that dies (a crash, a kill, a restart during deployment) never runs its
     disconnect handlers, so its fields would stay forever: its pupils shown online, and
@@ -81,7 +86,8 @@ class RedisPresence:
         """Records a socket; returns how many the user now has open in live processes."""
         with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(self._process_key(self.process_id), 1, ex=self._process_ttl)
-            pipe.hset(self._key(user_id), self._field(sid), 1)
+            # HSETNX: the same socket counted twice keeps its first time.
+            pipe.hsetnx(self._key(user_id), self._field(sid), repr(time.time()))
             pipe.hkeys(self._key(user_id))
             fields = pipe.execute()[2]
         return len(self._live_fields({user_id: fields})[user_id])
@@ -97,9 +103,12 @@ class RedisPresence:
         return len(self._live_fields({user_id: self._redis.hkeys(self._key(user_id))})[user_id])
 
     def sids(self, user_id: int) -> list[str]:
-        """The user's open sockets in every live process (a field is "{process_id}:{sid}")."""
-        fields = self._live_fields({user_id: self._redis.hkeys(self._key(user_id))})[user_id]
-        return sorted(field.split(b":", 1)[1].decode() for field in fields)
+        """The user's open sockets in every live process, oldest first (a field is
+        "{process_id}:{sid}", its value the time it connected)."""
+        connected_at = self._redis.hgetall(self._key(user_id))
+        fields = self._live_fields({user_id: list(connected_at)})[user_id]
+        fields.sort(key=lambda field: (_seconds(connected_at[field]), field))
+        return [field.split(b":", 1)[1].decode() for field in fields]
 
     def online(self, user_ids) -> set[int]:
         user_ids = list(user_ids)
@@ -125,6 +134,13 @@ class RedisPresence:
             if dead:
                 self._redis.hdel(self._key(user_id), *dead)
         return live
+
+
+def _seconds(value: bytes) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        return 0.0  # a field written before connect times were kept: take it as the oldest
 
 
 def make_presence(redis_url: str | None, namespace: str):

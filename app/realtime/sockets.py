@@ -33,13 +33,13 @@ def on_connect(auth=None):
         _refuse("unauthorized", _("Your account cannot use live features yet."))
     watched_classes = queries.class_ids_taught_by(current_user.id) if current_user.is_teacher else []
     state = current_app.extensions["crossclass_realtime"]
-    # Count this socket first and take it back when over the limit: checking before adding
-    # would let simultaneous connects (several tabs restoring at once) all pass the check.
+    # Count this socket first, then make room: checking before adding would let simultaneous
+    # connects (several tabs restoring at once) all pass the check.
     open_sockets = state.presence.add(current_user.id, request.sid)
     state.keep_presence_alive()
-    if open_sockets > current_app.config["SOCKETS_PER_USER"]:
-        state.presence.remove(current_user.id, request.sid)
-        _refuse("too_many_connections", _("Too many open windows. Close some and reload."))
+    over_limit = open_sockets - current_app.config["SOCKETS_PER_USER"]
+    if over_limit > 0:
+        _replace_oldest_sockets(current_user.id, request.sid, over_limit)
     state.socket_owners[request.sid] = current_user.id
 
     join_room(user_room(current_user.id))
@@ -68,6 +68,41 @@ def on_disconnect(reason=None):
     except Exception:
         # A receiver's failure (a broadcast that could not go out) must not break the disconnect.
         current_app.logger.exception("socket_left receivers failed for user %s", user_id)
+
+
+def _replace_oldest_sockets(user_id: int, new_sid: str, count: int) -> None:
+    """Ends the user's `count` oldest sockets, on any process, so the new one fits the limit.
+
+    The newest socket is the window the person is looking at; refusing it showed "Too many
+    open windows" there, while the oldest places were often held by pages already left (a
+    socket whose page is gone without a word lives until the ping timeout, 45 s). An old
+    window still open is told why (`socket_replaced`) and does not reconnect by itself
+    (static/js/live.js), so two windows never take turns pushing each other out; it connects
+    again when the person comes back to it.
+    """
+    state = current_app.extensions["crossclass_realtime"]
+    oldest = [sid for sid in state.presence.sids(user_id) if sid != new_sid][:count]
+    for sid in oldest:
+        # Off the count now: the limit holds at once, whatever the disconnect takes.
+        state.presence.remove(user_id, sid)
+    notice = {
+        "code": "replaced",
+        "message": _(
+            "Live updates stopped here because CrossClass is open in too many other windows. "
+            "Reload this page to continue here."
+        ),
+    }
+    app = current_app._get_current_object()
+
+    def disconnect_replaced() -> None:
+        # After this connect is done, in an app context of its own: a disconnect runs its
+        # handlers at once, and they must not run inside this socket's connect.
+        with app.app_context():
+            for sid in oldest:
+                socketio.emit("socket_replaced", notice, to=sid)
+                socketio.server.disconnect(sid, namespace="/")
+
+    socketio.start_background_task(disconnect_replaced)
 
 
 def _announce_presence(student_id: int, online: bool) -> None:

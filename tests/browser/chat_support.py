@@ -50,16 +50,17 @@ def exchange_script(title: str, then: str = "print(project.id)", imports: str = 
     )
 
 
-def start_chat_server(tmp_path_factory, name: str, setup_script: str) -> ServerProcess:
+def start_chat_server(tmp_path_factory, name: str, setup_script: str, **settings) -> ServerProcess:
     """A server on a fresh database with the demo data; setup_script runs against it first.
-    The script's last printed line is JSON: a project id, or a dict with "project" in it."""
+    The script's last printed line is JSON: a project id, or a dict with "project" in it.
+    `settings` are more environment variables for the server (SOCKETS_PER_USER="1")."""
     url = f"sqlite:///{tmp_path_factory.mktemp(name) / 'chat.db'}"
     prepare_database(url)
     environ = {"DATABASE_URL": url, "SECRET_KEY": "x" * 40, "PATH": "/usr/bin:/bin"}
     made = subprocess.run(
         [sys.executable, "-c", setup_script], cwd=ROOT, env=environ, check=True, capture_output=True, text=True
     )
-    server = ServerProcess(url, SECRET_KEY=secrets.token_hex(32)).start()
+    server = ServerProcess(url, SECRET_KEY=secrets.token_hex(32), **settings).start()
     server.facts = json.loads(made.stdout.strip().splitlines()[-1])
     server.project_id = server.facts["project"] if isinstance(server.facts, dict) else server.facts
     return server

@@ -46,8 +46,10 @@ class IsolatedSocketClient(SocketIOTestClient):
         return _fresh(super().disconnect, namespace)
 
     def events(self, name: str) -> list:
-        """The payloads of `name` events received since the last call (others are dropped)."""
-        return [item["args"][0] for item in self.get_received() if item["name"] == name]
+        """The payloads of `name` events received since the last call (others are dropped),
+        also those that came just before the server closed the socket."""
+        received, self.queue = self.queue, []
+        return [item["args"][0] for item in received if item["namespace"] == "/" and item["name"] == name]
 
 
 def _fresh(function, *args, **kwargs):

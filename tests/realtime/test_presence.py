@@ -30,6 +30,17 @@ def test_counts_sockets_per_user(presence):
     assert presence.online([]) == set()
 
 
+def test_sockets_are_listed_oldest_first(presence):
+    """The order in which a user's sockets give way when they open one too many."""
+    for sid in ("c", "a", "b"):
+        presence.add(1, sid)
+    presence.add(1, "c")  # counted again, it keeps its first place
+    assert presence.sids(1) == ["c", "a", "b"]
+    presence.remove(1, "a")
+    assert presence.sids(1) == ["c", "b"]
+    assert presence.sids(2) == []
+
+
 def test_processes_share_the_redis_table(redis_namespace):
     first, second = RedisPresence(REDIS_URL, redis_namespace), RedisPresence(REDIS_URL, redis_namespace)
     assert first.add(1, "a") == 1

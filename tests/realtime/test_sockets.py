@@ -107,18 +107,61 @@ def test_student_who_must_change_password_is_refused(browsers, make):
     assert _refused(sock) == "unauthorized"
 
 
-def test_sockets_per_user_are_capped(app, browsers, make):
+def _settle():
+    """Lets the background task that ends replaced sockets run (the test process is not
+    monkey-patched: gevent runs it when this greenlet sleeps)."""
+    from app.extensions import socketio
+
+    socketio.sleep(0.05)
+
+
+def test_a_closed_socket_frees_its_place_at_once(app, browsers, make):
     limit = app.config["SOCKETS_PER_USER"]
-    http = browsers.http(make.teacher())
+    teacher = make.teacher()
+    http = browsers.http(teacher)
     sockets = [browsers.socket(http) for _ in range(limit)]
     assert all(sock.is_connected() for sock in sockets)
 
-    one_too_many = browsers.socket(http)
-    assert not one_too_many.is_connected()
-    assert _refused(one_too_many) == "too_many_connections"
-
     sockets[0].disconnect()
-    assert browsers.socket(http).is_connected()
+    newcomer = browsers.socket(http)
+    _settle()
+    # Had the closed socket kept its place, the newcomer would have pushed out the oldest open one.
+    assert newcomer.is_connected()
+    assert all(sock.is_connected() for sock in sockets[1:])
+    assert not any(sock.events("socket_replaced") for sock in sockets[1:])
+    assert app.extensions["crossclass_realtime"].presence.count(teacher.id) == limit
+
+
+def test_one_socket_over_the_limit_takes_the_place_of_the_oldest(app, browsers, make):
+    """The newest window is the one the person looks at: it connects, the oldest gives way
+    and is told why (its page does not reconnect by itself, see static/js/live.js)."""
+    limit = app.config["SOCKETS_PER_USER"]
+    teacher = make.teacher()
+    http = browsers.http(teacher)
+    sockets = [browsers.socket(http) for _ in range(limit)]
+
+    newest = browsers.socket(http)
+    _settle()
+    assert newest.is_connected()
+    assert not sockets[0].is_connected()
+    assert [notice["code"] for notice in sockets[0].events("socket_replaced")] == ["replaced"]
+    assert all(sock.is_connected() for sock in sockets[1:])
+    assert not any(sock.events("socket_replaced") for sock in [*sockets[1:], newest])
+    assert app.extensions["crossclass_realtime"].presence.count(teacher.id) == limit
+    # Another person's sockets are not touched by it.
+    assert browsers.connect_as(make.teacher()).is_connected()
+
+
+def test_a_student_replacing_a_window_stays_online_for_the_teacher(app, browsers, two_classes):
+    teacher = browsers.connect_as(two_classes.teacher)
+    http = browsers.http(two_classes.students[0])
+    sockets = [browsers.socket(http) for _ in range(app.config["SOCKETS_PER_USER"])]
+    assert teacher.events("presence") == [{"user_id": two_classes.students[0].id, "online": True}]
+
+    browsers.socket(http)
+    _settle()
+    assert not sockets[0].is_connected()
+    assert teacher.events("presence") == []  # one window gave way to another: still online
 
 
 # ---- limits and acks ---------------------------------------------------------------------
