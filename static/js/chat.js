@@ -717,9 +717,18 @@ if (root) {
     errorBox.textContent = label("NoLongerWritten");
     errorBox.hidden = false;
   });
-  socket.on("connect", join);
+  // A newer window took this one's place (live.js shows why); it does not reconnect by itself.
+  let replaced = false;
+  socket.on("connect", () => {
+    replaced = false;
+    join();
+  });
+  socket.on("socket_replaced", (notice) => {
+    replaced = true;
+    status.textContent = notice.message;
+  });
   socket.on("disconnect", () => {
-    status.textContent = label("Offline");
+    if (!replaced) status.textContent = label("Offline");
     root.dataset.joined = "false";
   });
   socket.on("connect_error", (error) => {
