@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "03ede5bccbe2"
-down_revision = "4faf24b1e79d"
+down_revision = "b7e3d91c4a52"
 branch_labels = None
 depends_on = None
 
