@@ -717,15 +717,16 @@ if (root) {
     errorBox.textContent = label("NoLongerWritten");
     errorBox.hidden = false;
   });
-  // A newer window took this one's place (live.js shows why); it does not reconnect by itself.
+  // A newer window took this one's place: live.js shows why, once (a second status line saying
+  // the same would be read out twice), and this window does not reconnect by itself.
   let replaced = false;
   socket.on("connect", () => {
     replaced = false;
     join();
   });
-  socket.on("socket_replaced", (notice) => {
+  socket.on("socket_replaced", () => {
     replaced = true;
-    status.textContent = notice.message;
+    status.textContent = "";
   });
   socket.on("disconnect", () => {
     if (!replaced) status.textContent = label("Offline");

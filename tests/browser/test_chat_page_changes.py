@@ -94,6 +94,7 @@ def test_the_newest_window_takes_the_place_of_the_oldest(browser, one_window_ser
         expect(message(newest, "Only the newest window is live")).to_have_attribute("data-status", "sent")
         oldest.wait_for_timeout(1_000)  # time enough to reconnect, had it tried
         expect(message(oldest, "Only the newest window is live")).to_have_count(0)
+        expect(oldest.locator("[data-chat-status]")).not_to_contain_text("Reconnecting")
         expect(newest.get_by_text("open in too many other windows")).to_have_count(0)
 
         # Back in the old window (its tab shown again): it connects and now the other one gives way.
