@@ -19,6 +19,9 @@ teams_replacing = _signals.signal("teams-replacing")
 team_renamed = _signals.signal("team-renamed")
 # sender: the Project; team: the Team; actor_id: who switched it; allowed: the new state.
 direct_messages_changed = _signals.signal("direct-messages-changed")
+# sender: the SchoolClass whose ISCED-F field (isced_code) its teacher has just changed; matching
+# gives the class's partner profile the same field (the profile never asks for it again).
+class_field_changed = _signals.signal("class-field-changed")
 # sender: the user id of a person who lost access to shared spaces (a pupil left a class or
 # moved to another team, an outside member was taken out, or their account was removed).
 # Receivers act after the commit: realtime ends their open sockets then
