@@ -16,6 +16,7 @@ from app.auth.operations import create_school, new_join_code
 from app.auth.passwords import hash_password
 from app.core.db import utcnow
 from app.core.errors import Conflict
+from app.core.isced import isced_names, match_field
 from app.extensions import db
 from app.modules.matching.models import AvailabilitySlot, ClassProfile, ExchangeMode
 
@@ -306,11 +307,14 @@ def seed_demo(only_if_empty: bool = True) -> str | None:
             )
             db.session.add(people[teacher_key])
         for teacher_key, class_name, field, eqf, size, (age_min, age_max), languages in classes:
+            # The profile's field where there is one, so that class and profile agree.
+            isced_code = DEMO_PROFILES[class_name][0] if class_name in DEMO_PROFILES else match_field(field)
             school_class = SchoolClass(
                 school=school,
                 teacher=people[teacher_key],
                 name=class_name,
-                vocational_field=field,
+                isced_code=isced_code,
+                vocational_field=isced_names()[isced_code] if isced_code else field,
                 eqf_level=eqf,
                 size=size,
                 age_min=age_min,

@@ -254,6 +254,7 @@ class Factory:
             teacher_id=teacher.id,
             name=fields.pop("name", f"Class {n}"),
             vocational_field=fields.pop("vocational_field", "Cooking and catering"),
+            isced_code=fields.pop("isced_code", "1013"),
             eqf_level=fields.pop("eqf_level", 4),
             size=fields.pop("size", 20),
             age_min=fields.pop("age_min", 16),

@@ -10,6 +10,7 @@ import sys
 from tests.conftest import ROOT, prepare_database
 
 BEFORE_CHAT_FEATURES = "4045a78b0eac"  # the chat tables, before reactions and moderation
+BEFORE_ISCED_CLASS_FIELD = "4faf24b1e79d"  # classes with a free-text vocational field only
 
 
 def _flask_db(database_url: str, *args: str) -> None:
@@ -70,3 +71,51 @@ def test_rebuilding_a_table_on_sqlite_keeps_the_rows_that_reference_it(tmp_path)
         else:
             raise AssertionError("an unknown channel kind was stored")
         assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_class_fields_written_as_text_get_their_isced_f_code_where_it_is_clear(tmp_path):
+    path = tmp_path / "fields.db"
+    url = f"sqlite:///{path}"
+    prepare_database(url, seed=True)
+    _flask_db(url, "downgrade", BEFORE_ISCED_CLASS_FIELD)
+    with sqlite3.connect(path) as connection:
+        school_id, teacher_id = connection.execute("SELECT school_id, teacher_id FROM school_class LIMIT 1").fetchone()
+        # A class whose profile chose 1013 although its text says something else: the profile wins.
+        profiled = connection.execute(
+            "SELECT school_class.id FROM school_class JOIN class_profile ON class_profile.class_id = school_class.id"
+            " WHERE class_profile.isced_code = '1013' LIMIT 1"
+        ).fetchone()[0]
+        connection.execute(
+            "UPDATE school_class SET vocational_field = 'Cooking and catering' WHERE id = ?", (profiled,)
+        )
+        texts = {
+            "exact": "Electricity and energy",
+            "near": "electricity & energy",
+            "code": "0716 cars",
+            "other": "Kochen",
+        }
+        for key, text in texts.items():
+            connection.execute(
+                "INSERT INTO school_class (school_id, teacher_id, name, vocational_field, eqf_level, size, age_min,"
+                " age_max, join_code, join_code_active, created_at) VALUES (?, ?, ?, ?, 4, 20, 16, 18, ?, 1, ?)",
+                (school_id, teacher_id, key, text, f"MIG{key.upper()}", "2026-01-01 00:00:00"),
+            )
+
+    _flask_db(url, "upgrade")
+
+    with sqlite3.connect(path) as connection:
+        codes = dict(
+            connection.execute("SELECT name, isced_code FROM school_class WHERE name IN (?, ?, ?, ?)", list(texts))
+        )
+        assert codes == {"exact": "0713", "near": "0713", "code": "0716", "other": None}
+        assert connection.execute("SELECT isced_code FROM school_class WHERE id = ?", (profiled,)).fetchone() == (
+            "1013",
+        )
+        # Texts are kept as written: the pages show "Kochen" until its teacher picks a field.
+        assert connection.execute("SELECT vocational_field FROM school_class WHERE name = 'other'").fetchone() == (
+            "Kochen",
+        )
+    _flask_db(url, "downgrade", BEFORE_ISCED_CLASS_FIELD)
+    with sqlite3.connect(path) as connection:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(school_class)")]
+        assert "isced_code" not in columns and "vocational_field" in columns

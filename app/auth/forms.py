@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from app.auth.models import SchoolKind
 from app.auth.operations import CEFR_LEVELS, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from app.core.geo import country_choices
+from app.core.isced import DETAILED_LENGTH, field_label, isced_names
 
 NEW_SCHOOL = "new"
 # The shape of an address only (no DNS look-up): WTForms' Email validator needs the
@@ -71,6 +72,17 @@ WORKING_LANGUAGES = [
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+def isced_field_choices() -> list[SelectChoice]:
+    """The detailed ISCED-F fields, grouped under their broad field, each labelled name first so
+    that typing a letter in the plain list (and filtering in the enhanced one) finds it by name."""
+    names = isced_names()
+    return [
+        SelectChoice(code, field_label(code), optgroup=names[code[:2]])
+        for code in names
+        if len(code) == DETAILED_LENGTH
+    ]
 
 
 def language_choices() -> list[tuple[str, str]]:
@@ -184,10 +196,14 @@ class ProfileForm(FlaskForm):
 
 class SchoolClassForm(FlaskForm):
     name = StringField(_l("Class name"), validators=[DataRequired(), Length(max=120)])
-    vocational_field = StringField(
+    isced_code = SelectField(
         _l("Vocational field"),
-        validators=[DataRequired(), Length(max=120)],
-        description=_l("For example: cooking, automotive, electrical installation."),
+        validators=[InputRequired(message=_l("Choose the vocational field from the list."))],
+        choices=[],
+        description=_l(
+            "The field of the qualification, from the international list ISCED-F 2013. Type to search it,"
+            " e.g. catering, electricity, motor vehicles."
+        ),
     )
     eqf_level = SelectField(_l("EQF level"), choices=[SelectChoice(str(level)) for level in range(1, 9)], default="4")
     size = IntegerField(_l("Number of learners"), validators=[InputRequired(), NumberRange(min=1, max=60)])
@@ -212,6 +228,7 @@ class SchoolClassForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.isced_code.choices = [SelectChoice("", _l("Choose a field…"))] + isced_field_choices()
         choices = language_choices()
         self.language_1.choices = [("", _l("Choose…"))] + choices
         self.language_2.choices = [("", _l("None"))] + choices
@@ -220,7 +237,7 @@ class SchoolClassForm(FlaskForm):
     def fields_data(self) -> dict:
         return {
             "name": self.name.data.strip(),
-            "vocational_field": self.vocational_field.data.strip(),
+            "isced_code": self.isced_code.data,
             "eqf_level": int(self.eqf_level.data),
             "size": self.size.data,
             "age_min": self.age_min.data,

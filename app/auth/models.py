@@ -149,7 +149,11 @@ class SchoolClass(TimestampMixin, db.Model):
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     teacher_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
+    # The field as shown: the ISCED-F name of isced_code, or, for a class saved before the field
+    # was chosen from the list and whose text matched no field, what its teacher wrote.
     vocational_field: Mapped[str] = mapped_column(String(120))
+    # The ISCED-F 2013 detailed field (app/core/isced.py); None only for such an old class.
+    isced_code: Mapped[str | None] = mapped_column(String(4))
     eqf_level: Mapped[int] = mapped_column(Integer)
     size: Mapped[int] = mapped_column(Integer)
     age_min: Mapped[int] = mapped_column(Integer)

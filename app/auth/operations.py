@@ -30,7 +30,8 @@ from app.auth.sessions import end_all_sessions
 from app.core import geo
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidInput, PermissionDenied, RateLimited
-from app.core.signals import access_reduced, teacher_validated
+from app.core.isced import is_detailed_field, isced_names
+from app.core.signals import access_reduced, class_field_changed, teacher_validated
 from app.extensions import db
 
 MIN_PASSWORD_LENGTH = 8
@@ -371,8 +372,15 @@ def _set_class_fields(school_class: SchoolClass, fields: dict, languages: list[t
         if level not in CEFR_LEVELS:
             raise InvalidInput(_("Choose a CEFR level from A1 to C2."), field="languages")
         seen.add(code)
-    for key in ("name", "vocational_field", "eqf_level", "size", "age_min", "age_max", "partners_see_first_names"):
+    if not is_detailed_field(fields["isced_code"]):
+        raise InvalidInput(_("Choose the vocational field from the list."), field="isced_code")
+    field_changed = school_class.isced_code != fields["isced_code"]
+    for key in ("name", "isced_code", "eqf_level", "size", "age_min", "age_max", "partners_see_first_names"):
         setattr(school_class, key, fields[key])
+    # The name is kept beside the code: every page that shows a class shows it, in one column.
+    school_class.vocational_field = isced_names()[school_class.isced_code]
+    if field_changed and school_class.id is not None:
+        class_field_changed.send(school_class)
     by_code = {language.language: language for language in school_class.languages}
     school_class.languages = [_reuse_language(by_code.get(code), code, level) for code, level in languages]
 

@@ -55,3 +55,22 @@ def render_markdown_fully(source: str) -> str:
         link_rel=LINK_REL,
         strip_comments=True,
     ).strip()
+
+
+# Where one block of a message ends and the next begins: a space, so words do not run together.
+_BLOCK_END = re.compile(r"<br\s*/?>|</(?:p|li|pre|blockquote)>", re.IGNORECASE)
+EXCERPT_LENGTH = 80
+
+
+def plain_excerpt(safe_html: str, limit: int = EXCERPT_LENGTH) -> str:
+    """The first `limit` characters of a message as plain text (no markup left at all), cut at
+    a word with "…" when longer: for lists that quote a message, such as the moderation log.
+    The template escapes it again, as any text."""
+    text = nh3.clean(_BLOCK_END.sub(" ", safe_html or ""), tags=set(), strip_comments=True)
+    text = " ".join(html.unescape(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.") + "…"

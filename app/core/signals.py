@@ -22,6 +22,9 @@ direct_messages_changed = _signals.signal("direct-messages-changed")
 # sender: the Project; class_id: a partner class that has just come in by a link (flushed). The
 # matching module fills what the teachers have not set yet from the classes' profiles.
 partner_class_added = _signals.signal("partner-class-added")
+# sender: the SchoolClass whose ISCED-F field (isced_code) its teacher has just changed; matching
+# gives the class's partner profile the same field (the profile never asks for it again).
+class_field_changed = _signals.signal("class-field-changed")
 # sender: the user id of a person who lost access to shared spaces (a pupil left a class or
 # moved to another team, an outside member was taken out, or their account was removed).
 # Receivers act after the commit: realtime ends their open sockets then

@@ -11,7 +11,7 @@ from tests.conftest import log_in, post_form
 def class_fields(**fields) -> dict:
     return {
         "name": "Cozinha 11A",
-        "vocational_field": "Cooking and catering",
+        "isced_code": "1013",
         "eqf_level": "4",
         "size": "22",
         "age_min": "16",
@@ -35,7 +35,8 @@ def test_a_teacher_creates_a_class(client, make):
     assert response.status_code == 302
     school_class = db.session.query(SchoolClass).filter_by(teacher_id=teacher.id).one()
     assert response.headers["Location"].endswith(f"/classes/{school_class.id}")
-    assert (school_class.name, school_class.vocational_field) == ("Cozinha 11A", "Cooking and catering")
+    assert (school_class.name, school_class.isced_code) == ("Cozinha 11A", "1013")
+    assert school_class.vocational_field == "Hotel, restaurants and catering"
     assert (school_class.eqf_level, school_class.size, school_class.age_min, school_class.age_max) == (4, 22, 16, 18)
     assert school_class.school_id == teacher.school_id
     assert {(lang.language, lang.cefr_level) for lang in school_class.languages} == {("pt", "C2"), ("en", "B1")}
@@ -55,7 +56,9 @@ BAD_CLASS_INPUT = [
     ({"size": "many"}, "size", "Not a valid integer value."),
     ({"age_min": "12"}, "age_min", "Number must be between 14 and 99."),
     ({"name": "   "}, "name", "This field is required."),
-    ({"vocational_field": ""}, "vocational_field", "This field is required."),
+    ({"isced_code": ""}, "isced_code", "Choose the vocational field from the list."),
+    ({"isced_code": "10"}, "isced_code", "Not a valid choice."),
+    ({"isced_code": "Cooking"}, "isced_code", "Not a valid choice."),
     ({"eqf_level": "9"}, "eqf_level", "Not a valid choice."),
     ({"level_1": "D1"}, "level_1", "Not a valid choice."),
     ({"language_2": "xx"}, "language_2", "Not a valid choice."),
@@ -190,3 +193,59 @@ def test_class_pages_need_a_login(client, make):
         response = client.get(path)
         assert response.status_code == 302
         assert response.headers["Location"].startswith("/login")
+
+
+def test_the_class_form_offers_the_isced_f_fields_to_pick_from(client, make):
+    log_in(client, make.teacher())
+
+    page = client.get("/classes/new").get_data(as_text=True)
+
+    # A plain <select> (works without JavaScript) that pickers.js turns into a filterable combobox.
+    start = page.rindex("<select", 0, page.index('name="isced_code"'))
+    picker = page[start : page.index(">", start)]
+    assert 'data-combobox=""' in picker and 'name="isced_code"' in picker and "required" in picker
+    assert '<option value="0713">Electricity and energy (0713)</option>' in page
+    assert '<optgroup label="Engineering, manufacturing and construction">' in page
+    assert 'src="/static/js/pickers.js"' in page
+
+
+def test_changing_the_field_stores_the_code_and_its_name(client, make):
+    teacher = make.teacher()
+    school_class = make.school_class(teacher)
+    log_in(client, teacher)
+
+    response = post_form(
+        client,
+        f"/classes/{school_class.id}/edit",
+        class_fields(isced_code="0713"),
+        page=f"/classes/{school_class.id}/edit",
+    )
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (school_class.isced_code, school_class.vocational_field) == ("0713", "Electricity and energy")
+    assert "Electricity and energy" in text_of(client.get(f"/classes/{school_class.id}"))
+
+
+def test_a_class_saved_before_the_list_shows_its_old_text_until_a_field_is_chosen(client, make):
+    teacher = make.teacher()
+    school_class = make.school_class(teacher, vocational_field="Konditorei und Bäckerei", isced_code=None)
+    log_in(client, teacher)
+
+    assert "Konditorei und Bäckerei" in text_of(client.get(f"/classes/{school_class.id}"))
+    form_page = client.get(f"/classes/{school_class.id}/edit").get_data(as_text=True)
+    assert "Saved before the list existed: “Konditorei und Bäckerei”" in form_page
+    picker = form_page[
+        form_page.index('name="isced_code"') : form_page.index("</select>", form_page.index('name="isced_code"'))
+    ]
+    assert "selected" not in picker  # nothing guessed for the teacher: the list starts at "Choose a field…"
+
+    response = post_form(
+        client,
+        f"/classes/{school_class.id}/edit",
+        class_fields(isced_code="0721"),
+        page=f"/classes/{school_class.id}/edit",
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (school_class.isced_code, school_class.vocational_field) == ("0721", "Food processing")

@@ -43,7 +43,7 @@ def test_a_teacher_invites_a_suggested_class_and_the_partner_accepts(new_context
     # His class's partner profile: a mistake is shown beside its field, nothing is saved.
     teacher.get_by_role("link", name=f"Edit partner profile of {MY_CLASS}").click()
     expect(teacher.get_by_role("heading", level=1)).to_have_text(f"Partner profile of {MY_CLASS}")
-    expect(teacher.get_by_label("Vocational field (ISCED-F)")).to_have_value("1013")
+    expect(teacher.locator("[data-class-field]")).to_have_text(re.compile(r"Hotel, restaurants and catering \(1013\)"))
     assert_accessible(teacher)
     teacher.get_by_label("End of time slot 1").fill("08:00")
     teacher.get_by_role("button", name="Save and see partners").click()
@@ -101,6 +101,7 @@ def test_a_teacher_invites_a_suggested_class_and_the_partner_accepts(new_context
     expect(partner.get_by_role("status")).to_contain_text("You accepted: the exchange has started.")
     assert_accessible(partner)
     screenshot(partner, "matching-exchange-phone")
+    partner.get_by_role("button", name="Menu").click()  # on the phone, the navigation is behind it
     partner.get_by_role("link", name="Dashboard").click()
     expect(partner.locator("#my-exchanges")).to_contain_text(EXCHANGE)
     assert_accessible(partner)

@@ -88,6 +88,8 @@ def test_teacher_pages_fit_and_are_accessible(new_context, viewport, request):
     expect(page.get_by_role("heading", level=1)).to_have_text("Cozinha 11A")
     check(page, f"{size}-class-detail")
 
+    if size == "phone":  # the navigation is behind the Menu button
+        page.get_by_role("button", name="Menu").click()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Teachers").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Teachers")
     check(page, f"{size}-teachers")

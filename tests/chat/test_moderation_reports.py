@@ -299,3 +299,26 @@ def test_hiding_from_the_chat_page_closes_the_open_reports(exchange, browsers, m
         )
         == 1
     )
+
+
+def test_the_log_quotes_the_message_acted_on_as_plain_text(exchange, browsers):
+    ana, ben = browsers.connect_as(exchange.ana), browsers.connect_as(exchange.ben)
+    teacher = browsers.connect_as(exchange.teacher)
+    long_text = "**You** cook <b>badly</b> and everyone knows it, " + "really " * 20
+    sent = send(ben, exchange.channel.id, long_text)
+    report(ana, exchange.channel.id, sent["id"], "bullying")
+    teacher.emit("chat_hide", {"channel_id": exchange.channel.id, "message_id": sent["id"]}, callback=True)
+    teacher.emit("chat_lock", {"channel_id": exchange.channel.id, "locked": True}, callback=True)
+
+    html = (
+        browsers.http(exchange.teacher).get(f"/exchanges/{exchange.project.id}/moderation/log").get_data(as_text=True)
+    )
+
+    excerpt = "You cook &lt;b&gt;badly&lt;/b&gt; and everyone knows it, really really really"
+    # The report, the hide and the report it closed each quote it; the lock is about no message.
+    assert html.count(f"<q>{excerpt}") == 3
+    quoted = html[html.index("<q>") + 3 : html.index("</q>")]
+    assert quoted.endswith("…") and len(quoted.replace("&lt;", "<").replace("&gt;", ">")) <= 80
+    assert "<strong>You</strong>" not in html  # plain text: no markup of the message comes through
+    lock_line = html[html.index('data-log-action="lock"') :]
+    assert "<q>" not in lock_line[: lock_line.index("</li>")]

@@ -293,3 +293,35 @@ def test_periods_without_a_common_day_leave_the_period_empty_and_say_so(app, mak
     page = plain_text(partner.get(response.headers["Location"]))
     assert "The two classes' exchange periods have no day in common, so the exchange has no period yet." in page
     assert "Period Not set yet." in page
+
+
+@pytest.mark.parametrize(
+    ("action", "by_inviter", "news_kind"),
+    [("accept", False, "invitation_accepted"), ("decline", False, "invitation_declined"), ("withdraw", True, None)],
+)
+def test_a_settled_invitation_is_no_longer_new_in_the_notifications(
+    app, client, make, pair, action, by_inviter, news_kind
+):
+    mine, theirs = pair
+    log_in(client, mine.teacher)
+    invite(client, mine, theirs)
+    invitation = db.session.query(Invitation).one()
+    partner = client_for(app, theirs.teacher)
+    before = partner.get("/notifications").get_data(as_text=True)
+    assert '<span class="visually-hidden">New: </span>' in before
+    assert 'data-unread-count data-unread-label="unread">1<' in before
+
+    # Answered from the invitation itself, without opening the notification first.
+    assert answer(client if by_inviter else partner, invitation.id, action).status_code == 302
+
+    db.session.expire_all()
+    received = db.session.query(Notification).filter_by(user_id=theirs.teacher_id, kind="invitation_received").one()
+    assert received.read_at is not None
+    after = partner.get("/notifications").get_data(as_text=True)
+    assert "New: " not in after and 'class="item unread"' not in after
+    assert "Mark all as read" not in after
+    assert 'data-unread-count data-unread-label="unread" hidden>0<' in after
+    # The inviter's own news about the answer is new to them.
+    if news_kind:
+        news = db.session.query(Notification).filter_by(user_id=mine.teacher_id).one()
+        assert news.kind == news_kind and news.read_at is None

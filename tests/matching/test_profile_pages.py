@@ -65,7 +65,6 @@ def add_profile(school_class, isced="1013", slots=SCHOOL_HOURS, **fields) -> Cla
 
 def profile_fields(**fields) -> dict:
     data = {
-        "isced_code": "1013",
         "qualification": "Cook",
         "period_start": "2027-02-01",
         "period_end": "2027-05-28",
@@ -93,11 +92,13 @@ def test_a_teacher_saves_a_partner_profile(client, make):
     school_class = class_in(make, "PT")
     log_in(client, school_class.teacher)
     page = text_of(client.get(f"/partners/classes/{school_class.id}/profile"))
-    assert '<optgroup label="10 Services">' in page  # the detailed fields, grouped by broad field
-    assert "1013 Hotel, restaurants and catering" in page
+    # The field is the class's own, shown, not asked again.
+    assert 'data-class-field="1013">' in page and "Hotel, restaurants and catering (1013)" in page
+    assert 'name="isced_code"' not in page
 
     path = f"/partners/classes/{school_class.id}/profile"
-    response = post_form(client, path, profile_fields(), page=path)
+    # A field sent anyway (an old form, a forged one) is not taken.
+    response = post_form(client, path, profile_fields(isced_code="0713"), page=path)
 
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/partners/classes/{school_class.id}/suggestions")
@@ -138,8 +139,7 @@ BAD_PROFILES = [
     ({"excluded_countries": ["FI"]}, "excluded_countries", "A country cannot be preferred and left out at once."),
     ({"free_tags": ",".join(f"tag{n}" for n in range(11))}, "free_tags", "At most 10 topics."),
     ({"free_tags": "x" * 31}, "free_tags", "Each topic can have at most 30 characters."),
-    ({"isced_code": "10"}, "isced_code", "Not a valid choice."),
-    ({"isced_code": ""}, "isced_code", "This field is required."),
+    ({"preferred_countries": ["XX"]}, "preferred_countries", "'XX' is not a valid choice for this field."),
     ({"qualification": "  "}, "qualification", "This field is required."),
     ({"mode": "blended", "can_send": "y", "max_distance_km": "0"}, "max_distance_km", "Number must be between"),
 ]
@@ -158,6 +158,63 @@ def test_bad_profile_input_shows_the_error_and_writes_nothing(client, make, chan
     assert "Please correct the marked fields." in text_of(response)
     assert count(ClassProfile) == 0
     assert count(AvailabilitySlot) == 0
+
+
+def test_the_profile_takes_the_class_field_and_follows_when_it_changes(client, make):
+    school_class = class_in(make, "PT", isced_code="1013")
+    profile = add_profile(school_class, isced="1013")
+    log_in(client, school_class.teacher)
+    edit = f"/classes/{school_class.id}/edit"
+    change = {
+        "name": school_class.name,
+        "isced_code": "0713",
+        "eqf_level": "4",
+        "size": "20",
+        "age_min": "16",
+        "age_max": "18",
+        "language_1": "en",
+        "level_1": "B1",
+        **{f"{part}_{slot}": value for slot in (2, 3) for part, value in (("language", ""), ("level", "A2"))},
+    }
+
+    assert post_form(client, edit, change, page=edit).status_code == 302
+
+    db.session.expire_all()
+    assert profile.isced_code == school_class.isced_code == "0713"
+    page = text_of(client.get(f"/partners/classes/{school_class.id}/profile"))
+    assert "Electricity and energy (0713)" in page
+
+
+def test_a_class_without_a_field_from_the_list_is_sent_to_choose_one_first(client, make):
+    school_class = class_in(make, "PT", vocational_field="Konditorei", isced_code=None)
+    log_in(client, school_class.teacher)
+    path = f"/partners/classes/{school_class.id}/profile"
+
+    page = text_of(client.get(path))
+    assert "This class has no field from the list yet (it says “Konditorei”)." in page
+    assert f'href="/classes/{school_class.id}/edit">Choose its vocational field first' in page
+
+    response = post_form(client, path, profile_fields(), page=path)
+    assert response.status_code == 400
+    assert "Choose the class's vocational field from the list first" in text_of(response)
+    assert count(ClassProfile) == 0
+
+
+def test_country_choices_are_checkbox_chips_not_a_multiple_select(client, make):
+    school_class = class_in(make, "PT")
+    add_profile(school_class, preferred_countries=["FI"], excluded_countries=["IT"])
+    log_in(client, school_class.teacher)
+
+    page = text_of(client.get(f"/partners/classes/{school_class.id}/profile"))
+
+    assert "<select multiple" not in page and "multiple>" not in page
+    assert "Hold Ctrl" not in page
+    for name in ("preferred_countries", "excluded_countries"):
+        assert f'<fieldset class="subform chip-group" id="{name}" data-chip-filter=' in page
+    assert (
+        'checked id="preferred_countries-' in page and 'name="preferred_countries" type="checkbox" value="FI"' in page
+    )
+    assert 'name="excluded_countries" type="checkbox" value="IT"' in page
 
 
 def test_a_bad_edit_keeps_the_saved_profile_whole(client, make):

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from app.auth.forms import ConfirmForm
 from app.auth.names import NameResolver, viewer_names
 from app.core.errors import AppError, NotFound, PermissionDenied
+from app.core.sanitize import plain_excerpt
 from app.core.timefmt import format_local
 from app.extensions import db
 from app.modules.chat import moderation, operations, queries
@@ -264,9 +265,18 @@ def moderation_log(project_id: int):
         abort(404)
     entries, has_older = mq.moderation_log(project, page)
     channels = mq.channels_by_id(e.channel_id for e in entries)
+    # What the step was about, quoted: "hid a message by Ana" alone does not say which one.
+    messages = mq.messages_by_id(e.message_id for e in entries)
     is_teacher = role in TEACHER_ROLES
     shown = viewer_names().load(person for entry in entries for person in (entry.actor, entry.target_user))
-    lines = [(entry, describe_action(entry, channels, is_teacher, shown)) for entry in entries]
+    lines = [
+        (
+            entry,
+            describe_action(entry, channels, is_teacher, shown),
+            plain_excerpt(messages[entry.message_id].body_html) if entry.message_id in messages else "",
+        )
+        for entry in entries
+    ]
     return render_template(
         "chat/moderation_log.html",
         project=project,

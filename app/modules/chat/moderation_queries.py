@@ -161,6 +161,13 @@ def moderation_log(project: Project, page: int, per_page: int = LOG_PAGE) -> tup
     return entries[:per_page], len(entries) > per_page
 
 
+def messages_by_id(ids) -> dict[int, Message]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {m.id: m for m in db.session.scalars(select(Message).where(Message.id.in_(ids)))}
+
+
 def channels_by_id(ids) -> dict[int, Channel]:
     ids = {i for i in ids if i is not None}
     if not ids:

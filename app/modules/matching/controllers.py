@@ -91,7 +91,12 @@ def profile(class_id: int):
 
 def _profile_page(form, school_class, existing):
     return render_template(
-        "matching/profile.html", form=form, school_class=school_class, profile=existing, slot_rows=SLOT_ROWS
+        "matching/profile.html",
+        form=form,
+        school_class=school_class,
+        profile=existing,
+        slot_rows=SLOT_ROWS,
+        isced=isced_names(),
     )
 
 

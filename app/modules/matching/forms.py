@@ -35,16 +35,6 @@ def weekday_labels() -> list[str]:
     return [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"), _l("Sunday")]
 
 
-def isced_choices() -> list[SelectChoice]:
-    """Detailed fields, grouped by their broad field (the names are ISCED-F's own)."""
-    names = isced_names()
-    return [
-        SelectChoice(code, f"{code} {name}", optgroup=f"{code[:2]} {names[code[:2]]}")
-        for code, name in names.items()
-        if len(code) == 4
-    ]
-
-
 def field_filter_choices() -> list[SelectChoice]:
     """Broad and narrow fields, for searching partners by field."""
     names = isced_names()
@@ -72,12 +62,6 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class ProfileForm(FlaskForm):
-    isced_code = SelectField(
-        _l("Vocational field (ISCED-F)"),
-        validators=[InputRequired()],
-        choices=[],
-        description=_l("The detailed field of the qualification, as in the international classification."),
-    )
     qualification = StringField(
         _l("Qualification"),
         validators=[DataRequired(), Length(max=200)],
@@ -107,15 +91,15 @@ class ProfileForm(FlaskForm):
         validators=[Optional(), Length(max=400)],
         description=_l("Separated by commas, at most %(count)d, e.g. baking, HACCP.", count=MAX_TAGS),
     )
-    preferred_countries = SelectMultipleField(
+    preferred_countries = MultiCheckboxField(
         _l("Preferred partner countries (optional)"),
         choices=[],
-        description=_l("Partners from these countries rank higher. Hold Ctrl or Cmd to choose several."),
+        description=_l("Partners from these countries rank higher."),
     )
-    excluded_countries = SelectMultipleField(
+    excluded_countries = MultiCheckboxField(
         _l("Countries to leave out (optional)"),
         choices=[],
-        description=_l("Classes from these countries are never suggested. Hold Ctrl or Cmd to choose several."),
+        description=_l("Classes from these countries are never suggested."),
     )
     allows_mixed_ages = BooleanField(
         _l("Allow partner classes with adult learners although some of ours are under 16, or the reverse")
@@ -124,7 +108,6 @@ class ProfileForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.isced_code.choices = [SelectChoice("", _l("Choose a field…"))] + isced_choices()
         self.themes.choices = [SelectChoice(code, label) for code, label in theme_labels().items()]
         countries = [SelectChoice(code, name) for code, name in country_choices()]
         self.preferred_countries.choices = countries
@@ -195,7 +178,6 @@ class ProfileForm(FlaskForm):
     def profile_data(self) -> dict:
         blended = self.mode.data == ExchangeMode.BLENDED.value
         return {
-            "isced_code": self.isced_code.data,
             "qualification": self.qualification.data.strip(),
             "period_start": self.period_start.data,
             "period_end": self.period_end.data,

@@ -12,6 +12,7 @@ from app.auth.models import SchoolClass, User
 from app.core import signals
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidInput, PermissionDenied
+from app.core.signals import class_field_changed
 from app.extensions import db
 from app.modules.matching import queries
 from app.modules.matching.explain import explain_violation
@@ -27,7 +28,7 @@ from app.modules.matching.models import (
     RoundStatus,
 )
 from app.modules.matching.pairing import pair_classes
-from app.modules.notifications.operations import notify_user
+from app.modules.notifications.operations import mark_read_about, notify_user
 from app.modules.projects.models import Project
 from app.modules.projects.operations import apply_exchange_setup, create_project
 from app.modules.projects.queries import past_partners_of
@@ -37,7 +38,11 @@ MESSAGE_LIMIT = 1000
 
 
 def save_profile(school_class: SchoolClass, data: dict, slots: list[tuple[int, int, int]]) -> ClassProfile:
-    """Creates or replaces the class's partner profile and its weekly slots, all or nothing."""
+    """Creates or replaces the class's partner profile and its weekly slots, all or nothing.
+
+    The profile's field is the class's own (chosen once, on the class form)."""
+    if not school_class.isced_code:
+        raise InvalidInput(_("Choose the class's vocational field from the list first, on the class's page."))
     _check_slots(slots)
     if data["period_end"] < data["period_start"]:
         raise InvalidInput(_("The end cannot be before the start."), field="period_end")
@@ -47,10 +52,20 @@ def save_profile(school_class: SchoolClass, data: dict, slots: list[tuple[int, i
         db.session.add(profile)
     for name, value in data.items():
         setattr(profile, name, value)
+    profile.isced_code = school_class.isced_code
     profile.updated_at = utcnow()
     profile.slots = [AvailabilitySlot(weekday=d, start_minute=s, end_minute=e) for d, s, e in slots]
     db.session.flush()
     return profile
+
+
+@class_field_changed.connect
+def take_class_field(school_class: SchoolClass, **_extra) -> None:
+    """The class's teacher changed its field: its partner profile (if any) follows."""
+    profile = queries.profile_of(school_class.id)
+    if profile is not None and profile.isced_code != school_class.isced_code:
+        profile.isced_code = school_class.isced_code
+        profile.updated_at = utcnow()
 
 
 def _check_slots(slots: list[tuple[int, int, int]]) -> None:
@@ -111,6 +126,8 @@ def answer_invitation(user: User, invitation: Invitation, accept: bool) -> Invit
     invitation.responded_by_id = user.id
     invitation.responded_at = utcnow()
     params = {"from_class": invitation.from_class.name, "to_class": invitation.to_class.name}
+    # Answered: its "new invitation" notification is done with, whether read or not.
+    mark_read_about(invitation.to_class.teacher_id, url_for("matching.invitation", invitation_id=invitation.id))
     if accept:
         project = create_project(
             user.id,
@@ -148,6 +165,7 @@ def withdraw_invitation(user: User, invitation: Invitation) -> Invitation:
         raise Conflict(_("This invitation was already answered."))
     invitation.status = InvitationStatus.WITHDRAWN
     invitation.responded_at = utcnow()
+    mark_read_about(invitation.to_class.teacher_id, url_for("matching.invitation", invitation_id=invitation.id))
     return invitation
 
 

@@ -7,13 +7,13 @@ benchmark. Every number an explanation mentions is a field of the result it expl
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from pathlib import Path
 
+# Re-exported: explanations and pages name fields through the scoring module.
+from app.core.isced import isced_detailed_fields, isced_names  # noqa: F401
 from app.core.weekly_slots import Slot, slot_utc
 from app.core.weekly_slots import day_offsets as _day_offsets
 
@@ -24,7 +24,6 @@ BLENDED = "blended"
 MINOR_AGE = 16  # "no under-16s with adult learners unless both teachers allow it"
 ADULT_AGE = 18
 EARTH_RADIUS_KM = 6371.0088
-ISCED_FILE = Path(__file__).with_name("isced_f_2013.csv")
 
 DEFAULT_WEIGHTS = {
     "field": 0.30,
@@ -36,17 +35,6 @@ DEFAULT_WEIGHTS = {
     "distance": 0.10,
     "preferred_country": 0.05,
 }
-
-
-@lru_cache(maxsize=1)
-def isced_names() -> dict[str, str]:
-    """Every ISCED-F 2013 code (broad 2-digit, narrow 3-digit, detailed 4-digit) and its name."""
-    with ISCED_FILE.open(newline="") as handle:
-        return {row["code"]: row["name"] for row in csv.DictReader(handle)}
-
-
-def isced_detailed_fields() -> list[tuple[str, str]]:
-    return [(code, name) for code, name in isced_names().items() if len(code) == 4]
 
 
 def field_similarity(code_a: str, code_b: str) -> float:

@@ -93,3 +93,13 @@ def mark_all_read(user_id: int) -> None:
         .where(Notification.user_id == user_id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )
+
+
+def mark_read_about(user_id: int, link: str) -> None:
+    """Marks this person's unread notifications about one thing (its link) as read: the thing
+    was settled (an invitation answered or withdrawn), so they no longer call for attention."""
+    db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.link == link, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
