@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -13,7 +16,24 @@ def is_valid_zone(name: str) -> bool:
     return name in available_timezones()
 
 
+# Set while something is made for another reader than the one logged in (an e-mail to a partner
+# teacher, composed in the request of the teacher who changed a session).
+_reader_zone: ContextVar[str | None] = ContextVar("reader_zone", default=None)
+
+
+@contextmanager
+def reading_in(zone: str) -> Iterator[None]:
+    """Times formatted inside are in `zone`, the reader's, whoever's request this is."""
+    token = _reader_zone.set(zone)
+    try:
+        yield
+    finally:
+        _reader_zone.reset(token)
+
+
 def viewer_zone() -> str:
+    if zone := _reader_zone.get():
+        return zone
     if current_user and current_user.is_authenticated:
         return current_user.zone_name
     return "UTC"

@@ -174,3 +174,30 @@ def test_the_profile_shows_and_keeps_the_preference(app, client, make):
     set_email_preference(client, teacher, False)
     db.session.refresh(teacher)
     assert teacher.wants_email_updates is False
+
+
+def test_a_moved_session_is_e_mailed_to_the_partner_teacher_who_asked_for_it(app, make, smtp_server, mail_via_smtp):
+    from tests.projects.conftest import build_exchange
+    from tests.projects.test_session_changes import edit, only_session, schedule
+
+    exchange = build_exchange(make)
+    partner = exchange.helsinki.teacher
+    partner.wants_email_updates = True
+    pupil = exchange.helsinki_pupils[0]
+    pupil.email, pupil.wants_email_updates = "pupil@example.eu", True  # still never mailed
+    db.session.flush()
+    teacher = client_for(app, exchange.porto.teacher)
+
+    schedule(teacher, exchange)
+    mail_via_smtp()
+    (added,) = smtp_server.wait_for(1)
+    assert added["To"] == partner.email and "a new live session “Our kitchens”" in text_body(added)
+
+    edit(teacher, exchange, only_session(), start_time="11:00")
+    mail_via_smtp()
+    moved = smtp_server.wait_for(2)[1]
+    assert moved["To"] == partner.email
+    assert "moved to Thu 25 Mar 2027, 13:00 EET" in text_body(moved)  # in the partner's own zone
+    assert f"/exchanges/{exchange.project.id}/sessions/" in text_body(moved)
+    settle(mail_via_smtp)
+    assert [m["To"] for m in smtp_server.messages] == [partner.email, partner.email]

@@ -15,6 +15,7 @@ from app.auth.models import User
 from app.core.db import utcnow
 from app.core.mail import absolute_url, compose_mail, send_after_commit
 from app.core.signals import teacher_validated
+from app.core.timefmt import reading_in
 from app.extensions import db
 from app.modules.notifications import queries
 from app.modules.notifications.models import Notification
@@ -60,19 +61,20 @@ def _email_if_wanted(notification: Notification) -> None:
         return
     if kind not in ALWAYS_EMAILED_KINDS and not user.wants_email_updates:
         return
-    # Made when the mail is composed, in the reader's language (compose_mail sets it).
+    # Made when the mail is composed, in the reader's language (compose_mail sets it) and zone.
     sentence = LazyString(lambda: queries.describe(notification))
-    message = compose_mail(
-        user.email,
-        user.locale,
-        sentence,
-        "notifications/mail/notification",
-        user=user,
-        sentence=sentence,
-        link=absolute_url(notification.link or url_for("notifications.notifications")),
-        profile_link=absolute_url(url_for("auth.profile")),
-        on_request=kind not in ALWAYS_EMAILED_KINDS,
-    )
+    with reading_in(user.zone_name):
+        message = compose_mail(
+            user.email,
+            user.locale,
+            sentence,
+            "notifications/mail/notification",
+            user=user,
+            sentence=sentence,
+            link=absolute_url(notification.link or url_for("notifications.notifications")),
+            profile_link=absolute_url(url_for("auth.profile")),
+            on_request=kind not in ALWAYS_EMAILED_KINDS,
+        )
     send_after_commit(message)
 
 
