@@ -13,6 +13,7 @@ from datetime import date, time
 from types import SimpleNamespace
 
 import pytest
+from flask import current_app
 
 from app.auth import names
 from app.auth.models import ClassMembership
@@ -22,6 +23,7 @@ from app.modules.chat import operations as chat_operations
 from app.modules.chat.models import Channel
 from app.modules.projects import operations as project_operations
 from app.modules.projects.models import ProjectMember, ProjectRole
+from app.modules.projects.session_operations import schedule_sessions
 from tests.chat.conftest import join, send
 from tests.chat.test_send_cost import recorded_statements
 from tests.conftest import post_form
@@ -75,7 +77,7 @@ def opt_in(browsers, world, school_class, allowed: bool = True):
     url = f"/classes/{school_class.id}/edit"
     fields = {
         "name": school_class.name,
-        "vocational_field": school_class.vocational_field,
+        "isced_code": school_class.isced_code,
         "eqf_level": str(school_class.eqf_level),
         "size": school_class.size,
         "age_min": school_class.age_min,
@@ -244,16 +246,17 @@ def fill_the_exchange(browsers, world):
     project = world.project
     project_operations.generate_teams(project, world.own_teacher, 2)
     project_operations.move_student(project, world.own_teacher, world.zofia.id, project.teams[0])
-    session = project_operations.schedule_session(
-        project,
-        world.own_teacher,
-        title="Cooking together",
-        day=date(2030, 5, 6),
-        at=time(10, 0),
-        zone="Europe/Lisbon",
-        duration_minutes=60,
-        meeting_url="https://meet.example.eu/x",
-    )
+    with current_app.test_request_context():  # its notifications link to the session page
+        (session,) = schedule_sessions(
+            project,
+            world.own_teacher,
+            title="Cooking together",
+            day=date(2030, 5, 6),
+            at=time(10, 0),
+            zone="Europe/Lisbon",
+            duration_minutes=60,
+            meeting_url="https://meet.example.eu/x",
+        )
     project_operations.mark_attendance(project, world.own_teacher, session, [world.zofia.id])
     db.session.flush()
     bruno = browsers.connect_as(world.partner_pupil)
