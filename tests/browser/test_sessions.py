@@ -15,7 +15,20 @@ from tests.browser.test_projects import PUPIL, TEACHER, assert_fits, project_id 
 pytestmark = pytest.mark.browser
 
 
+def unread_badge(page) -> int:
+    badge = page.locator("[data-unread-count]")
+    return int(badge.evaluate("node => node.firstChild.textContent"))
+
+
 def test_propose_schedule_change_and_cancel_on_a_phone(new_context, project_id):  # noqa: F811
+    # A partner pupil has the exchange open all along: the changes reach her live.
+    pupil_context = new_context(viewport=PHONE)
+    pupil = pupil_context.new_page()
+    log_in(pupil, PUPIL)
+    pupil.goto(f"/exchanges/{project_id}/sessions")
+    pupil.wait_for_load_state("load")
+    unread_before = unread_badge(pupil)
+
     context = new_context(viewport=PHONE)
     teacher = context.new_page()
     log_in(teacher, TEACHER)
@@ -71,10 +84,16 @@ def test_propose_schedule_change_and_cancel_on_a_phone(new_context, project_id):
     screenshot(teacher, "session-cancelled-phone")
     context.watch.assert_clean()
 
-    pupil_context = new_context(viewport=PHONE)
-    pupil = pupil_context.new_page()
-    log_in(pupil, PUPIL)
-    pupil.goto(f"/exchanges/{project_id}/sessions")
+    # Told live, without a reload: the badge counts the news (scheduled, changed, cancelled:
+    # one notification each for the whole series), and screen readers hear it.
+    expect(pupil.locator("[data-notification-announce]")).to_have_text("New notification")
+    pupil.wait_for_function(
+        "expected => document.querySelector('[data-unread-count]').firstChild.textContent === String(expected)",
+        arg=unread_before + 3,
+    )
+    live_count = unread_badge(pupil)
+    pupil.reload()
+    assert unread_badge(pupil) == live_count  # the live count is the stored one
     expect(pupil.get_by_text("The kitchen is closed for inspection.")).to_have_count(1)
     expect(pupil.get_by_role("link", name="Kitchen and code, together", exact=True)).to_have_count(3)
     assert_accessible(pupil)
