@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from zxcvbn import zxcvbn
 
 from app.auth import queries, throttle
 from app.auth.models import (
@@ -36,6 +37,15 @@ from app.extensions import db
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
+# zxcvbn's cost grows with the length (and it refuses more than 72 characters); 64 characters
+# that are not guessable make the whole password strong enough, so it only sees those.
+STRENGTH_CHECK_LENGTH = 64
+# zxcvbn score 3: at least 10^8 guesses (NIST SP 800-63B: no common, breached or
+# context-specific passwords). zxcvbn ships its frequency lists, so nothing goes online.
+MIN_PASSWORD_SCORE = 3
+PRODUCT_NAME = "crossclass"
+_NOT_ALNUM = re.compile(r"[\W_]+")
+_GUESSABLE_PATTERNS = {"repeat", "sequence", "spatial"}
 CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
 ERASMUS_OID = re.compile(r"^E\d{8}$")
 
@@ -123,7 +133,10 @@ _ANIMALS = [
 ]
 
 
-def check_password_strength(password: str, username: str | None = None) -> None:
+def check_password_strength(
+    password: str, username: str | None = None, *, display_name: str | None = None, email: str | None = None
+) -> None:
+    """Refuses short, common, guessable and personal passwords, saying why in plain words."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(_("Use at least %(count)d characters.", count=MIN_PASSWORD_LENGTH), field="password")
     if len(password) > MAX_PASSWORD_LENGTH:
@@ -132,6 +145,62 @@ def check_password_strength(password: str, username: str | None = None) -> None:
         raise InvalidInput(_("Your password must not be your username."), field="password")
     if len(set(password)) < 4:
         raise InvalidInput(_("This password is too easy to guess."), field="password")
+    if PRODUCT_NAME in _compact(password):
+        raise InvalidInput(
+            _("Do not use the name CrossClass in your password: it is one of the first things anyone would try."),
+            field="password",
+        )
+    personal = _personal_words(username, display_name, email)
+    if _contains_personal(password, personal):
+        raise InvalidInput(
+            _(
+                "Your password must not contain your name, username or e-mail address: "
+                "people who know you could guess it."
+            ),
+            field="password",
+        )
+    result = zxcvbn(password[:STRENGTH_CHECK_LENGTH], user_inputs=[PRODUCT_NAME, *personal])
+    if result["score"] >= MIN_PASSWORD_SCORE:
+        return
+    matches = result["sequence"]
+    if any(match.get("dictionary_name") == "passwords" for match in matches):
+        message = _(
+            "This password is one of the most used ones, so it is easy to guess. Try three or four unrelated words."
+        )
+    elif any(match["pattern"] in _GUESSABLE_PATTERNS for match in matches):
+        message = _(
+            "This password is too easy to guess. It follows a simple pattern like aaaa, 1234 or qwerty. "
+            "Try three or four unrelated words."
+        )
+    else:
+        message = _("This password is too easy to guess. Try three or four unrelated words.")
+    raise InvalidInput(message, field="password")
+
+
+def _compact(text: str) -> str:
+    """Lower case without spaces, dots, dashes and the like: "Cross-Class" is "crossclass"."""
+    return _NOT_ALNUM.sub("", text.casefold())
+
+
+def _personal_words(username: str | None, display_name: str | None, email: str | None) -> list[str]:
+    # Teachers' and guests' usernames are their e-mail addresses: the part before @ counts too.
+    addresses = [username or "", email or ""]
+    words = [*addresses, *(address.partition("@")[0] for address in addresses), display_name or ""]
+    words += re.split(r"[\W\d_]+", display_name or "")
+    return [word.casefold() for word in dict.fromkeys(words) if len(_compact(word)) >= 3]
+
+
+def _contains_personal(password: str, personal: list[str]) -> bool:
+    compact = _compact(password)
+    lowered = password.casefold()
+    for word in personal:
+        if word.isalpha():
+            # A first name counts as a whole word only: "Anna" is not in "Hannah".
+            if re.search(rf"(?<![^\W\d_]){re.escape(word)}(?![^\W\d_])", lowered):
+                return True
+        elif _compact(word) in compact:
+            return True
+    return False
 
 
 def authenticate(login: str, password: str, address: str) -> User:
@@ -218,7 +287,7 @@ def create_school(
 def register_teacher(display_name: str, email: str, password: str, school: School) -> User | None:
     """A new pending teacher; None when the e-mail is taken (the caller shows the same page)."""
     email = email.strip().lower()
-    check_password_strength(password, email)
+    check_password_strength(password, email, display_name=display_name, email=email)
     password_hash = hash_password(password)  # hashed even when unused: equal timing
     if db.session.scalar(select(User.id).where((User.email == email) | (User.username == email))):
         return None
@@ -308,7 +377,7 @@ def create_admin(username: str, email: str, password: str) -> User:
         raise InvalidInput(_("A username has 1 to 64 characters."), field="username")
     if email and "@" not in email:
         raise InvalidInput(_("Enter a valid e-mail address."), field="email")
-    check_password_strength(password, username)
+    check_password_strength(password, username, email=email)
     taken = (User.username == username) | (User.email == username)
     if email:
         taken = taken | (User.email == email) | (User.username == email)
@@ -332,7 +401,7 @@ def change_password(user: User, current_password: str | None, new_password: str,
         raise InvalidInput(_("Your current password is not correct."), field="current_password")
     if verify_password(user.password_hash, new_password):
         raise InvalidInput(_("Choose a password different from the old one."), field="password")
-    check_password_strength(new_password, user.username)
+    check_password_strength(new_password, user.username, display_name=user.display_name, email=user.email)
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
     end_all_sessions(user, keep_token=keep_session)
@@ -512,7 +581,7 @@ def join_class_with_code(code: str, display_name: str, password: str) -> User:
         raise InvalidInput(_("This class code is not valid. Ask your teacher for the current code."), field="code")
     if not display_name.strip():
         raise InvalidInput(_("Enter a nickname or your first name."), field="display_name")
-    check_password_strength(password)
+    check_password_strength(password, display_name=display_name)
     if len(school_class.memberships) >= 60:
         raise InvalidInput(_("This class is full. Ask your teacher."), field="code")
     student = _add_student(school_class, display_name, password, must_change=False, with_code=True)

@@ -129,7 +129,7 @@ def _reset_message(user: User):
 def reset_password(token: str, new_password: str) -> User:
     """Sets the new password and ends every session of the account, sockets included."""
     user = user_for_reset_token(token)
-    check_password_strength(new_password, user.username)
+    check_password_strength(new_password, user.username, display_name=user.display_name, email=user.email)
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
     end_all_sessions(user)

@@ -269,3 +269,23 @@ def test_bringing_the_same_class_in_twice_at_once_says_it_is_in(app, make, excha
     db.session.refresh(new.invite)
     assert new.invite.uses == 0
     assert count(ProjectClass, ProjectClass.project_id == exchange.project.id) == 3
+
+
+def test_a_guest_account_from_an_invite_refuses_weak_passwords(app, make, exchange):
+    new = create_invite(exchange.project, exchange.porto.teacher, InviteKind.VISITOR, "parents", 14, 30)
+    db.session.flush()
+    link = f"/join/{new.token}"
+    browser = _anonymous(app)
+
+    for password, message in (
+        ("12345678", "This password is one of the most used ones, so it is easy to guess."),
+        ("crossclass", "Do not use the name CrossClass in your password"),
+        ("rosa.lima kite lamp", "Your password must not contain your name, username or e-mail address"),
+    ):
+        fields = {"display_name": "Rosa Lima", "email": "rosa.lima@example.org", "password": password}
+        response = post_form(browser, link, {**fields, "confirm": password}, page=link)
+        assert response.status_code == 400, password
+        assert message in field_error(response, "password")
+    assert count(User, User.email == "rosa.lima@example.org") == 0
+    db.session.refresh(new.invite)
+    assert new.invite.uses == 0

@@ -157,7 +157,7 @@ def create_guest_and_accept(invite: ProjectInvite, display_name: str, email: str
         raise InvalidInput(_("Enter your name."), field="display_name")
     if "@" not in email or len(email) > 254:
         raise InvalidInput(_("Enter a valid e-mail address."), field="email")
-    check_password_strength(password, email)
+    check_password_strength(password, email, display_name=display_name, email=email)
     password_hash = hash_password(password)
     if _account_exists(email):
         _refuse_account_exists()
