@@ -21,8 +21,9 @@ _EVENT_NAME = re.compile(r'\s*\[\s*("(?:[^"\\]|\\.)*")')
 
 class UndecodablePayload:
     """Stands in for an event's arguments that JSON could not decode (nested too deeply for
-    the decoder's recursion), so the event still reaches its handler's checks: it counts
-    against the rate limit and gets its refusal ack."""
+    the decoder's recursion, an integer of thousands of digits, broken JSON), so the event
+    still reaches its handler's checks: it counts against the rate limit and gets its
+    refusal ack."""
 
     def __repr__(self) -> str:
         return "<undecodable payload>"
@@ -33,8 +34,9 @@ UNDECODABLE = UndecodablePayload()
 
 class WireJSON:
     """The JSON module of the Socket.IO server (its `json` option): the standard one, except
-    that a packet too deeply nested to decode becomes [event name, UNDECODABLE] instead of a
-    RecursionError logged with its traceback for every such packet, before any rate limit."""
+    that a packet it cannot decode becomes [event name, UNDECODABLE] instead of an error
+    (a RecursionError for deep nesting) logged with its traceback for every such packet,
+    before any rate limit."""
 
     @staticmethod
     def dumps(*args, **kwargs):
@@ -44,7 +46,7 @@ class WireJSON:
     def loads(text, *args, **kwargs):
         try:
             return json.loads(text, *args, **kwargs)
-        except RecursionError:
+        except (RecursionError, ValueError):
             match = _EVENT_NAME.match(text if isinstance(text, str) else text.decode("utf-8", "replace"))
             if match is None:
                 raise ValueError("undecodable Socket.IO payload") from None
@@ -81,6 +83,6 @@ def shape_problem(args: tuple) -> str | None:
                 pending.append((item, depth + 1))
             continue
         if value is UNDECODABLE:
-            return "nested too deeply to decode"
+            return "undecodable JSON"
         return f"type {type(value).__name__} not allowed"
     return None

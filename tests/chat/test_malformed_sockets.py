@@ -113,6 +113,20 @@ def test_too_deep_to_decode_is_bad_payload_without_traceback(exchange, browsers,
     assert send(ana, exchange.channel.id, "still connected")["ok"]
 
 
+@pytest.mark.parametrize(
+    "data",
+    ['["chat_send",' + "9" * 5000 + "]", '["chat_send",{"body":"unterminated]', '["chat_send",{"body":"x"}}'],
+    ids=["huge-integer", "unterminated-string", "broken-json"],
+)
+def test_undecodable_json_is_bad_payload_without_traceback(exchange, browsers, caplog, data):
+    ana = browsers.connect_as(exchange.ana)
+    with caplog.at_level(logging.INFO):
+        ack = emit_raw(ana, data)
+    assert _code(ack) == "bad_payload"
+    _no_tracebacks(caplog)
+    assert ana.is_connected()
+
+
 def test_unknown_event_is_answered(exchange, browsers, caplog):
     ana = browsers.connect_as(exchange.ana)
     with caplog.at_level(logging.INFO):
