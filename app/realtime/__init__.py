@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 
 from flask import abort, current_app
@@ -15,6 +16,7 @@ from app.extensions import db, socketio
 from app.realtime import transport
 from app.realtime.auth_cache import SocketAuthCache, install_invalidation
 from app.realtime.limits import TokenBuckets, payload_size
+from app.realtime.payloads import WireJSON, shape_problem
 from app.realtime.presence import PROCESS_TTL_SECONDS, RedisPresence, make_presence
 
 log = logging.getLogger(__name__)
@@ -46,23 +48,52 @@ def may_use_realtime(user) -> bool:
     return bool(user and user.is_authenticated and not user.is_pending and not user.must_change_password)
 
 
+# One log line a second at most (a burst of ten) about refused events: a client sending
+# garbage in a loop must not be able to fill the log.
+_refusal_log = TokenBuckets(1, 10)
+
+
+def refuse(event_name: str, code: str, message: str, reason: str) -> dict:
+    """The ack of an event refused for the client's mistake, logged briefly (no traceback)."""
+    if _refusal_log.allow(0):
+        user_id = getattr(current_user, "id", None)
+        log.warning("socket event %r of user %s refused (%s): %s", event_name[:64], user_id, code, reason)
+    return error_ack(code, message)
+
+
+def bad_payload(event_name: str, reason: str) -> dict:
+    return refuse(event_name, "bad_payload", _("This message could not be read. Nothing was saved."), reason)
+
+
 def socket_event(event_name: str):
     """Registers a socket handler with the checks every event needs.
 
-    The handler returns a dict (or None) for a successful ack; an AppError becomes
-    {ok: false, error}; nothing raised reaches the connection and tears it down.
+    In order: the user may use real time, the rate limit (so that no malformed event gets
+    past it), the shape of the arguments (payloads.shape_problem) and their number, the
+    size, then the handler. The handler returns a dict (or None) for a successful ack; an
+    AppError becomes {ok: false, error}; nothing raised reaches the connection and tears
+    it down.
     """
 
     def decorator(handler):
+        signature = inspect.signature(handler)
+
         @functools.wraps(handler)
         def checked_handler(*args):
             state = current_app.extensions["crossclass_realtime"]
             if not may_use_realtime(current_user):
                 return error_ack("unauthorized", _("Your session has ended. Please log in again."))
-            if payload_size(args) > current_app.config["SOCKET_MAX_PAYLOAD_BYTES"]:
-                return error_ack("payload_too_large", _("This message is too large to send."))
             if not state.buckets.allow(current_user.id):
                 return error_ack("rate_limited", _("You are sending too fast. Please slow down."))
+            problem = shape_problem(args)
+            if problem is not None:
+                return bad_payload(event_name, problem)
+            try:
+                signature.bind(*args)
+            except TypeError:
+                return bad_payload(event_name, f"{len(args)} arguments")
+            if payload_size(args) > current_app.config["SOCKET_MAX_PAYLOAD_BYTES"]:
+                return error_ack("payload_too_large", _("This message is too large to send."))
             try:
                 result = handler(*args)
                 db.session.commit()
@@ -79,6 +110,17 @@ def socket_event(event_name: str):
         return checked_handler
 
     return decorator
+
+
+@on_socket("*")
+def unknown_event(event_name, *args):
+    """Any event without a handler: refused with an ack, after the same rate limit."""
+    if not may_use_realtime(current_user):
+        return error_ack("unauthorized", _("Your session has ended. Please log in again."))
+    if not current_app.extensions["crossclass_realtime"].buckets.allow(current_user.id):
+        return error_ack("rate_limited", _("You are sending too fast. Please slow down."))
+    name = event_name if isinstance(event_name, str) else repr(event_name)
+    return refuse(name, "unknown_event", _("The server does not know this kind of message."), "no such event")
 
 
 class SocketSessionInterface(SecureCookieSessionInterface):
@@ -148,6 +190,8 @@ def init_realtime(app) -> None:
         # with a clear error instead of a dropped connection.
         max_http_buffer_size=max(1_000_000, app.config["SOCKET_MAX_PAYLOAD_BYTES"] * 4),
         path=SOCKETIO_PATH,
+        # Too deep a packet becomes a refused event instead of a RecursionError per packet.
+        json=WireJSON,
         logger=False,
         engineio_logger=False,
     )

@@ -27,6 +27,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.auth.forms import language_choices
 from app.auth.operations import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from app.core.themes import theme_labels
+from app.modules.projects.links import has_http_scheme, is_http_link
 from app.modules.projects.models import InviteKind
 from app.modules.projects.session_operations import DESCRIPTION_LIMIT, MAX_REPEAT_WEEKS, REASON_LIMIT, Scope
 from app.modules.projects.setup import MINUTES_PER_DAY, WeeklySlot
@@ -173,9 +174,9 @@ class MoveStudentForm(FlaskForm):
 
 
 def _http_link(form, field):
-    if field.data and not field.data.lower().startswith(("https://", "http://")):
+    if field.data and not has_http_scheme(field.data):
         raise ValidationError(_l("The meeting link must start with https:// or http://."))
-    if field.data and (" " in field.data or len(field.data) < len("https://x")):
+    if field.data and not is_http_link(field.data):
         raise ValidationError(_l("This is not a valid link."))
 
 

@@ -24,6 +24,7 @@ from app.extensions import db
 from app.modules.notifications.models import Notification
 from app.modules.notifications.operations import notify_user
 from app.modules.projects import queries
+from app.modules.projects.links import has_http_scheme, is_http_link
 from app.modules.projects.models import LiveSession, Project
 from app.modules.projects.operations import TITLE_LIMIT, record_activity
 from app.modules.projects.session_times import NonexistentLocalTime, local_to_utc
@@ -64,8 +65,10 @@ def _check_details(zone: str, duration_minutes: int, meeting_url: str | None, de
         raise InvalidInput(_("Unknown time zone."), field="start_time")
     if not 5 <= duration_minutes <= 600:
         raise InvalidInput(_("A session lasts between 5 and 600 minutes."), field="duration_minutes")
-    if meeting_url and not meeting_url.lower().startswith(("https://", "http://")):
+    if meeting_url and not has_http_scheme(meeting_url):
         raise InvalidInput(_("The meeting link must start with https:// or http://."), field="meeting_url")
+    if meeting_url and not is_http_link(meeting_url):
+        raise InvalidInput(_("This is not a valid link."), field="meeting_url")
     if description and len(description) > DESCRIPTION_LIMIT:
         message = _("A description has at most %(count)d characters.", count=DESCRIPTION_LIMIT)
         raise InvalidInput(message, field="description")

@@ -3,6 +3,7 @@ partner schools, the .ics file, and proposals from the partner classes' shared w
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from icalendar import Calendar, Event
 
 from app.core.db import utcnow
 from app.core.weekly_slots import shared_intervals
+from app.modules.projects.links import is_http_link
 
 LONG_FORMAT = "EEE d MMM yyyy, HH:mm"
 SHORT_FORMAT = "HH:mm"
@@ -65,6 +67,23 @@ def session_uid(session, host: str) -> str:
     return f"live-session-{session.id}@{host}"
 
 
+# Control characters (C0 but tab and newline, DEL, C1, the Unicode line separators) and
+# unpaired surrogates: iCalendar text cannot carry them, and a stored value from before the
+# checks (or written around them) must not make the file fail for everyone.
+_NOT_CALENDAR_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _calendar_text(value: str | None) -> str:
+    """Text for a multi-line property (DESCRIPTION): newlines kept, icalendar escapes them."""
+    value = (value or "").replace("\r\n", "\n").replace("\r", "\n")
+    return _NOT_CALENDAR_TEXT.sub(" ", value)
+
+
+def _calendar_line(value: str | None) -> str:
+    """Text for a one-line property (SUMMARY): every run of whitespace becomes one space."""
+    return " ".join(_calendar_text(value).split())
+
+
 def _event(session, url: str, host: str, with_meeting_link: bool) -> Event:
     event = Event()
     event.add("uid", session_uid(session, host))
@@ -75,17 +94,19 @@ def _event(session, url: str, host: str, with_meeting_link: bool) -> Event:
     event.add("dtstamp", utcnow().replace(microsecond=0))
     event.add("dtstart", session.starts_at.astimezone(UTC))
     event.add("dtend", (session.starts_at + timedelta(minutes=session.duration_minutes)).astimezone(UTC))
-    link = (session.meeting_url if with_meeting_link else None) or url
-    summary = session.title
-    if session.is_cancelled:
-        summary = _("Cancelled: %(title)s", title=session.title)
+    meeting_url = session.meeting_url if with_meeting_link else None
+    # A stored link that is not a clean http(s) URL (a newline in it broke the whole file)
+    # gives way to the session page.
+    link = meeting_url if is_http_link(meeting_url) else url
+    title = _calendar_line(session.title)
+    summary = _("Cancelled: %(title)s", title=title) if session.is_cancelled else title
     event.add("summary", summary)
     event.add("url", link)
-    lines = [session.project.title]
+    lines = [_calendar_line(session.project.title)]
     if session.is_cancelled and session.cancel_reason:
-        lines.append(_("Cancelled: %(reason)s", reason=session.cancel_reason))
+        lines.append(_("Cancelled: %(reason)s", reason=_calendar_text(session.cancel_reason)))
     if session.description:
-        lines.append(session.description)
+        lines.append(_calendar_text(session.description))
     lines.append(link)
     event.add("description", "\n".join(lines))
     return event
