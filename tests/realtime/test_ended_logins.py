@@ -9,7 +9,10 @@ disabled account) disconnects that session's sockets, and only those
 
 from __future__ import annotations
 
-from app.auth.models import AccountStatus
+from datetime import timedelta
+
+from app.auth.models import AccountStatus, UserSession
+from app.core.db import utcnow
 from app.extensions import db
 from tests.chat.conftest import exchange, join, send  # noqa: F401  (the exchange fixture)
 from tests.chat.test_removed_student import chat_events_queued
@@ -96,3 +99,20 @@ def test_disabling_a_teacher_disconnects_their_listening_sockets(exchange, make,
     db.session.refresh(exchange.teacher)
     assert exchange.teacher.status == AccountStatus.DISABLED
     assert_hears_nothing_more(teacher_socket, partner, exchange.teachers_channel.id)
+
+
+def test_a_session_found_idle_by_a_socket_event_ends_that_sessions_sockets(exchange, browsers, app):  # noqa: F811
+    http = browsers.http(exchange.ana)
+    asking, listening_socket = browsers.socket(http), listening(browsers, http, exchange.channel.id)
+    ben = browsers.connect_as(exchange.ben)
+    row = db.session.scalar(
+        db.select(UserSession).where(UserSession.user_id == exchange.ana.id, UserSession.ended_at.is_(None))
+    )
+    row.last_seen_at = utcnow() - timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] + 1)
+    db.session.commit()
+
+    ack = asking.emit("presence_sync", {}, callback=True)
+
+    assert ack is None or ack["error"]["code"] == "unauthorized"
+    assert not asking.is_connected()
+    assert_hears_nothing_more(listening_socket, ben, exchange.channel.id)
