@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from app.auth.models import User, UserSession
 from app.core.db import utcnow
+from app.core.signals import sessions_ended
 from app.extensions import db
 
 # Writing last_seen_at on every request would turn each page view into a write.
@@ -36,21 +37,36 @@ def start_session(user: User) -> str:
     return token
 
 
+def _end(rows: list[UserSession]) -> None:
+    """Ends the sessions; their open sockets are disconnected after the commit, on every
+    process (app/realtime/revoke.py): HTTP refuses an ended session at once, and a socket
+    that only listens must stop hearing at once too."""
+    now = utcnow()
+    for row in rows:
+        row.ended_at = now
+    if rows:
+        sessions_ended.send(rows[0].user_id, session_ids=[row.id for row in rows])
+
+
 def end_session(token: str | None) -> None:
     if not token:
         return
     row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash_token(token)))
     if row is not None and row.ended_at is None:
-        row.ended_at = utcnow()
+        _end([row])
 
 
 def end_all_sessions(user: User, keep_token: str | None = None) -> None:
+    """Ends every live session of the user but the one of keep_token (a password change keeps
+    the session that made it, with its sockets)."""
     keep = _hash_token(keep_token) if keep_token else None
-    for row in db.session.scalars(
-        select(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-    ):
-        if row.token_hash != keep:
-            row.ended_at = utcnow()
+    rows = db.session.scalars(select(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None)))
+    _end([row for row in rows if row.token_hash != keep])
+
+
+def session_id_of(token: str) -> int | None:
+    """The id of the session row behind a token (a socket notes it at connect)."""
+    return db.session.scalar(select(UserSession.id).where(UserSession.token_hash == _hash_token(token)))
 
 
 @functools.cache
@@ -76,7 +92,7 @@ def load_session_user(token: str) -> User | None:
     lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"]
     # A disabled account is refused even if a session of it was somehow left open.
     if now - row.last_seen_at > idle_limit or now - row.created_at > lifetime or not row.user.is_active:
-        row.ended_at = now
+        _end([row])
         db.session.commit()
         session.clear()
         return None

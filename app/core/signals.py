@@ -30,6 +30,11 @@ class_field_changed = _signals.signal("class-field-changed")
 # Receivers act after the commit: realtime ends their open sockets then
 # (app/realtime/revoke.py), so no room keeps broadcasting to them.
 access_reduced = _signals.signal("access-reduced")
+# sender: the user id whose login sessions have just been ended (logout, a password change, a
+# new login card, a disabled account, idle or lifetime); session_ids: the ended UserSession
+# ids. Sent inside the transaction; realtime disconnects those sessions' sockets after the
+# commit (app/realtime/revoke.py), so a socket of an ended login stops hearing at once.
+sessions_ended = _signals.signal("sessions-ended")
 # sender: the user id of a socket that has just disconnected; sid: that socket; rooms: the rooms
 # it was in (taken before it leaves them); open_sockets: how many the user still has open on every
 # process (presence registry), 0 when they have just gone offline. Sent from the realtime

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from app.core.signals import access_reduced
+from app.core.signals import access_reduced, sessions_ended
 from app.extensions import db, socketio
 from app.realtime.emit import run_after_commit
 
@@ -43,6 +43,21 @@ def disconnect_user_after_commit(user_id: int) -> None:
     run_after_commit(db.session, disconnect, f"disconnect the sockets of user {user_id}")
 
 
+def disconnect_sessions_after_commit(user_id: int, session_ids) -> None:
+    """Disconnects, right after the commit and on every process, the user's sockets opened
+    under these login sessions; the user's other sessions keep theirs."""
+    app = current_app._get_current_object()
+    session_ids = sorted(set(session_ids))
+
+    def disconnect() -> None:
+        with app.app_context():
+            state = current_app.extensions["crossclass_realtime"]
+            for sid in state.presence.sids(user_id, logins=session_ids):
+                socketio.server.disconnect(sid, namespace="/")
+
+    run_after_commit(db.session, disconnect, f"disconnect the sockets of {len(session_ids)} ended sessions")
+
+
 def leave_rooms_after_commit(user_ids, rooms) -> None:
     """Takes the users' open sockets out of these rooms right after the commit, on every process.
 
@@ -68,3 +83,8 @@ def leave_rooms_after_commit(user_ids, rooms) -> None:
 @access_reduced.connect
 def _on_access_reduced(user_id: int, **_details) -> None:
     disconnect_user_after_commit(user_id)
+
+
+@sessions_ended.connect
+def _on_sessions_ended(user_id: int, session_ids, **_details) -> None:
+    disconnect_sessions_after_commit(user_id, session_ids)

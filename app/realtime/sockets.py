@@ -9,6 +9,7 @@ from flask_socketio import join_room
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
 from app.auth import queries
+from app.auth.sessions import session_id_of
 from app.core.signals import socket_left
 from app.extensions import socketio
 from app.realtime import may_use_realtime, on_socket, socket_event
@@ -35,7 +36,10 @@ def on_connect(auth=None):
     state = current_app.extensions["crossclass_realtime"]
     # Count this socket first, then make room: checking before adding would let simultaneous
     # connects (several tabs restoring at once) all pass the check.
-    open_sockets = state.presence.add(current_user.id, request.sid)
+    # Noted with its login session, so ending that session ends this socket on any process
+    # (app/realtime/revoke.py).
+    login = session_id_of(current_user.session_token)
+    open_sockets = state.presence.add(current_user.id, request.sid, login=login)
     state.keep_presence_alive()
     over_limit = open_sockets - current_app.config["SOCKETS_PER_USER"]
     if over_limit > 0:

@@ -405,7 +405,6 @@ def test_a_logout_on_one_process_ends_the_socket_check_kept_on_the_other(
 ):
     """Socket events keep their session and channel checks (app/realtime/auth_cache.py):
     a change committed on another process must still count for the very next event."""
-    import requests
 
     server_a, server_b = two_servers
     channel_id = exchange_database.channel_id
@@ -415,20 +414,67 @@ def test_a_logout_on_one_process_ends_the_socket_check_kept_on_the_other(
     wait_until_subscribed(redis_namespace, 1)  # A, where the socket is (B serves HTTP only here)
 
     # The same login, logged out through the other process (as from a second tab behind nginx).
-    page = requests.get(f"{server_b.url}/", headers={"Cookie": ben.cookie}, timeout=WAIT)
+    log_out_through(server_b, ben.cookie)
+    try:
+        refused = ben.send(channel_id, "three, after logging out")
+    except (socketio.exceptions.BadNamespaceError, socketio.exceptions.TimeoutError):
+        # The logout also disconnects the login's sockets (test below), and that may come first.
+        assert wait_until(lambda: not ben.sio.connected)
+    else:
+        assert refused["ok"] is False and refused["error"]["code"] == "unauthorized"
+
+
+def log_out_through(server: ServerProcess, cookie: str) -> None:
+    """Logs the login of this session cookie out over real HTTP, on this process."""
+    import requests
+
+    page = requests.get(f"{server.url}/", headers={"Cookie": cookie}, timeout=WAIT)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
     # The page put its CSRF token in the session cookie: send that one back with it.
     cookie = next(r.cookies for r in (page, *reversed(page.history)) if "crossclass_session" in r.cookies)
     logout = requests.post(
-        f"{server_b.url}/logout",
+        f"{server.url}/logout",
         data={"csrf_token": token},
         headers={"Cookie": f"crossclass_session={cookie['crossclass_session']}"},
         allow_redirects=False,
         timeout=WAIT,
     )
     assert logout.status_code == 302
-    refused = ben.send(channel_id, "three, after logging out")
-    assert refused["ok"] is False and refused["error"]["code"] == "unauthorized"
+
+
+def wait_until(condition) -> bool:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_a_logout_on_one_process_disconnects_the_logins_listening_socket_on_the_other(
+    exchange_database,
+    two_servers,
+    redis_namespace,  # noqa: F811
+    chat_clients,
+):
+    """A socket that only listens is never refused by a check: ending its login must
+    disconnect it, on whichever process holds it (app/realtime/revoke.py)."""
+    server_a, server_b = two_servers
+    channel_id = exchange_database.channel_id
+    ana = chat_clients(server_a, "ana")
+    ana.join(channel_id)
+    ben = chat_clients(server_a, "ben")  # another person on A, who keeps hearing
+    ben.join(channel_id)
+    carla = chat_clients(server_b, "carla")
+    wait_until_subscribed(redis_namespace, 2)
+
+    log_out_through(server_b, ana.cookie)
+
+    assert wait_until(lambda: not ana.sio.connected), "the ended login's socket on A is still connected"
+    fence = carla.send(channel_id, "said after Ana logged out")
+    assert fence["ok"], fence
+    assert ben.events_until(fence["seq"])[-1]["message"]["body_source"] == "said after Ana logged out"
+    assert ana.events.empty()
 
 
 def test_a_mute_on_one_process_holds_at_once_on_the_other(
