@@ -32,7 +32,6 @@ from app.auth.sessions import end_all_sessions
 from app.core.db import utcnow
 from app.core.errors import InvalidInput, RateLimited
 from app.core.mail import absolute_url, compose_mail, send_after_commit
-from app.core.signals import access_reduced
 from app.extensions import db
 
 _SALT = "crossclass-password-reset"
@@ -132,10 +131,9 @@ def reset_password(token: str, new_password: str) -> User:
     check_password_strength(new_password, user.username, display_name=user.display_name, email=user.email)
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
+    # Ending the sessions also ends their sockets after the commit (sessions_ended, received in
+    # app/realtime/revoke.py): whoever held the old password keeps nothing, not even listening.
     end_all_sessions(user)
-    # Open pages lose their live connection after the commit (app/realtime/revoke.py): whoever
-    # held the old password keeps nothing.
-    access_reduced.send(user.id)
     # The login delays of the account were most likely the owner's own tries.
     throttle.record_success(user.username)
     return user
