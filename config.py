@@ -215,9 +215,19 @@ def load_config(environ=None, instance_dir: Path | None = None) -> dict:
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "LANGUAGES": {"en": "English", "de": "Deutsch"},
-        # Login throttling: delays double after FREE_ATTEMPTS failures, capped, never a lock-out.
+        # Login throttling (app/auth/throttle.py): delays double after the free failures, capped,
+        # never a lock-out. FREE_ATTEMPTS counts one account at one address; the account as a
+        # whole gets more room, and only browsers without a device cookie for it are held to it.
         "LOGIN_FREE_ATTEMPTS": _int_setting(environ, "LOGIN_FREE_ATTEMPTS", 5, 1, 100),
+        "LOGIN_ACCOUNT_FREE_ATTEMPTS": _int_setting(environ, "LOGIN_ACCOUNT_FREE_ATTEMPTS", 20, 1, 1000),
         "LOGIN_MAX_DELAY_SECONDS": _int_setting(environ, "LOGIN_MAX_DELAY_SECONDS", 900, 1, 86400),
+        # Device cookies (app/auth/device_cookies.py): a browser that logged in to an account
+        # skips the throttles above for it; this many failures lock its cookie out for a while.
+        "LOGIN_DEVICE_MAX_FAILURES": _int_setting(environ, "LOGIN_DEVICE_MAX_FAILURES", 5, 1, 100),
+        "LOGIN_DEVICE_LOCKOUT_MINUTES": _int_setting(environ, "LOGIN_DEVICE_LOCKOUT_MINUTES", 1440, 1, 30 * 1440),
+        "LOGIN_DEVICE_COOKIE_DAYS": _int_setting(environ, "LOGIN_DEVICE_COOKIE_DAYS", 180, 1, 730),
+        # Accounts remembered per browser (a shared school PC): the cookie must stay under 4 KB.
+        "LOGIN_DEVICE_COOKIE_ACCOUNTS": _int_setting(environ, "LOGIN_DEVICE_COOKIE_ACCOUNTS", 30, 1, 50),
         # Reverse proxies (nginx) in front of the app: their X-Forwarded-For entries are
         # trusted, so login throttling counts each client's own address, not the proxy's.
         "TRUSTED_PROXIES": _int_setting(environ, "TRUSTED_PROXIES", 0, 0, 5),

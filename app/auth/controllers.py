@@ -9,7 +9,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.auth import operations, queries
+from app.auth import device_cookies, operations, queries
 from app.auth.forms import (
     NEW_SCHOOL,
     ChangePasswordForm,
@@ -75,18 +75,24 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = operations.authenticate(form.login.data, form.password.data, client_address())
+            user = operations.authenticate(
+                form.login.data, form.password.data, client_address(), request.cookies.get(device_cookies.COOKIE_NAME)
+            )
         except AppError as error:
             db.session.commit()  # keep the failure count
             form.form_errors.append(error.message)
             return render_template("auth/login.html", form=form), error.status
         log_in_with_fresh_session(user)
         db.session.commit()
-        return redirect(_after_login_target())
+        response = redirect(_after_login_target())
+        # This browser is now trusted for this account: strangers' guessing cannot keep it out.
+        device_cookies.remember(response, user, request.cookies.get(device_cookies.COOKIE_NAME))
+        return response
     return render_template("auth/login.html", form=form)
 
 
 def logout():
+    # The device cookie stays (device_cookies.py): it is what lets the owner back in during an attack.
     form = ConfirmForm()
     if form.validate_on_submit() and current_user.is_authenticated:
         end_session(current_user.session_token)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from zxcvbn import zxcvbn
 
-from app.auth import queries, throttle
+from app.auth import device_cookies, queries, throttle
 from app.auth.models import (
     AccountStatus,
     ClassLanguage,
@@ -203,9 +203,15 @@ def _contains_personal(password: str, personal: list[str]) -> bool:
     return False
 
 
-def authenticate(login: str, password: str, address: str) -> User:
-    """The user these credentials belong to, or an error that does not say which part was wrong."""
-    wait = throttle.seconds_to_wait(login, address)
+def authenticate(login: str, password: str, address: str, device_cookie: str | None = None) -> User:
+    """The user these credentials belong to, or an error that does not say which part was wrong.
+
+    A browser whose device cookie names this account is throttled by its own failures only
+    (throttle.py); a name that matches no account can have no such cookie, and is throttled
+    like an account tried from a browser that never logged in to it."""
+    user = queries.user_by_login(login)
+    device = throttle.usable_device(device_cookies.nonce_for(device_cookie, user))
+    wait = throttle.seconds_to_wait(login, address, device)
     if wait:
         raise RateLimited(
             ngettext(
@@ -214,11 +220,10 @@ def authenticate(login: str, password: str, address: str) -> User:
                 wait,
             )
         )
-    user = queries.user_by_login(login)
     if not verify_password(user.password_hash if user else None, password) or not user.is_active:
-        throttle.record_failure(login, address)
+        throttle.record_failure(login, address, device)
         raise InvalidInput(_("The username or password is not correct."))
-    throttle.record_success(login)
+    throttle.record_success(login, address, device)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()

@@ -134,8 +134,9 @@ def reset_password(token: str, new_password: str) -> User:
     # Ending the sessions also ends their sockets after the commit (sessions_ended, received in
     # app/realtime/revoke.py): whoever held the old password keeps nothing, not even listening.
     end_all_sessions(user)
-    # The login delays of the account were most likely the owner's own tries.
-    throttle.record_success(user.username)
+    # The login delays of the account were most likely the owner's own tries. Device cookies
+    # stay valid: they only spare a browser the strangers' throttle (device_cookies.py).
+    throttle.forget_account(user.username)
     return user
 
 

@@ -93,6 +93,14 @@ def test_a_weaker_old_hash_is_upgraded_at_login(client, make):
 # ---- login throttling --------------------------------------------------------------------
 
 
+def pair(login, address="10.0.0.1") -> str:
+    """The key of the counter for one account name tried from one address."""
+    return f"{login}|{address}"
+
+
+# From one address the account-and-address counter is the one that grows: the account-wide
+# counter (strangers only) has more room, so one guessing address cannot shut the account
+# (tests/auth/test_device_cookies.py has the rest of the scheme).
 def test_an_account_waits_longer_after_each_failure_and_is_never_locked_out(client, make, app):
     teacher = make.teacher()
     free = app.config["LOGIN_FREE_ATTEMPTS"]
@@ -101,12 +109,12 @@ def test_an_account_waits_longer_after_each_failure_and_is_never_locked_out(clie
         response = attempt(client, teacher.username, "wrong-password")
         assert response.status_code == 400
         assert WRONG in text_of(response)
-    assert throttle_row("account", teacher.username).blocked_until is None
+    assert throttle_row("acct-addr", pair(teacher.username)).blocked_until is None
 
     waits, shown = [], []
     for _ in range(4):
         assert attempt(client, teacher.username, "wrong-password").status_code == 400
-        row = throttle_row("account", teacher.username)
+        row = throttle_row("acct-addr", pair(teacher.username))
         waits.append(block_seconds(row))
         if waits[-1] >= 4:
             # During the wait even the right password is refused, with the same answer as a wrong one.
@@ -114,13 +122,15 @@ def test_an_account_waits_longer_after_each_failure_and_is_never_locked_out(clie
             assert right.status_code == wrong.status_code == 429
             assert waited_message(right) == waited_message(wrong)
             shown.append(waited_message(right))
-            assert throttle_row("account", teacher.username).failures == row.failures  # waiting costs nothing
+            assert throttle_row("acct-addr", pair(teacher.username)).failures == row.failures  # waiting costs nothing
         end_the_wait(row)
 
     assert waits == [1, 2, 4, 8]
     assert shown[0] < shown[1] <= 8
-    # Once the wait is over, the right password works and clears the account's counter.
+    assert throttle_row("account", teacher.username).blocked_until is None  # more room account-wide
+    # Once the wait is over, the right password works and clears the account's counters.
     assert attempt(client, teacher.username, PASSWORD).status_code == 302
+    assert throttle_row("acct-addr", pair(teacher.username)) is None
     assert throttle_row("account", teacher.username) is None
 
 
@@ -146,7 +156,7 @@ def test_unknown_usernames_are_throttled_exactly_like_real_ones(client, make, ap
             response = attempt(client, login, "wrong-password", address)
             answers.append((response.status_code, WRONG in text_of(response), WAIT.search(text_of(response)) is None))
         blocked = attempt(client, login, "wrong-password", address)
-        row = throttle_row("account", login)
+        row = throttle_row("acct-addr", pair(login, address))
         return answers, blocked.status_code, row.failures, block_seconds(row), re.sub(r"\d+", "N", alert_of(blocked))
 
     real = story(teacher.username, "10.0.0.1")
