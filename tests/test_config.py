@@ -76,6 +76,12 @@ def test_cookie_secure_can_be_set_explicitly(tmp_path):
         ("COOKIE_SECURE", "maybe"),
         ("SESSION_IDLE_MINUTES", "1"),
         ("LOGIN_FREE_ATTEMPTS", "several"),
+        ("LOGIN_ACCOUNT_FREE_ATTEMPTS", "0"),
+        ("LOGIN_DEVICE_MAX_FAILURES", "lots"),
+        ("LOGIN_DEVICE_LOCKOUT_MINUTES", "0"),
+        ("LOGIN_DEVICE_COOKIE_DAYS", "1000"),
+        # More accounts would not fit in a browser's 4 KB cookie.
+        ("LOGIN_DEVICE_COOKIE_ACCOUNTS", "51"),
         ("TRUSTED_PROXIES", "-1"),
         ("MAIL_URL", "mail.example.eu"),
         ("MAIL_URL", "http://mail.example.eu"),
@@ -96,6 +102,31 @@ def test_a_wrong_value_stops_start_up_naming_the_variable(tmp_path, variable, va
     assert variable in str(error.value)
     # Nothing is written when the configuration is refused.
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_login_throttling_defaults(tmp_path):
+    config = load(tmp_path)
+
+    assert (config["LOGIN_FREE_ATTEMPTS"], config["LOGIN_MAX_DELAY_SECONDS"]) == (5, 900)
+    # The account as a whole has more room than one account at one address.
+    assert config["LOGIN_ACCOUNT_FREE_ATTEMPTS"] == 20
+    assert (config["LOGIN_DEVICE_MAX_FAILURES"], config["LOGIN_DEVICE_LOCKOUT_MINUTES"]) == (5, 1440)
+    assert (config["LOGIN_DEVICE_COOKIE_DAYS"], config["LOGIN_DEVICE_COOKIE_ACCOUNTS"]) == (180, 30)
+
+
+def test_login_throttling_can_be_tuned(tmp_path):
+    config = load(
+        tmp_path,
+        LOGIN_ACCOUNT_FREE_ATTEMPTS="50",
+        LOGIN_DEVICE_MAX_FAILURES="3",
+        LOGIN_DEVICE_LOCKOUT_MINUTES="60",
+        LOGIN_DEVICE_COOKIE_DAYS="30",
+        LOGIN_DEVICE_COOKIE_ACCOUNTS="50",
+    )
+
+    assert config["LOGIN_ACCOUNT_FREE_ATTEMPTS"] == 50
+    assert (config["LOGIN_DEVICE_MAX_FAILURES"], config["LOGIN_DEVICE_LOCKOUT_MINUTES"]) == (3, 60)
+    assert (config["LOGIN_DEVICE_COOKIE_DAYS"], config["LOGIN_DEVICE_COOKIE_ACCOUNTS"]) == (30, 50)
 
 
 def test_mail_defaults_to_the_outbox_folder(tmp_path):

@@ -128,10 +128,10 @@ class UserSession(db.Model):
 
 
 class LoginThrottle(db.Model):
-    """Failed logins per account name and per client address, for growing delays."""
+    """Failed logins per account name, address, account at address and device cookie (throttle.py)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    scope: Mapped[str] = mapped_column(String(10))  # "account" or "address"
+    scope: Mapped[str] = mapped_column(String(10))  # throttle.py: "account", "acct-addr", "address", "device", …
     key: Mapped[str] = mapped_column(String(254))
     failures: Mapped[int] = mapped_column(Integer, default=0)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

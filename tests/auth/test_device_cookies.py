@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from app.auth import device_cookies, throttle
 from app.auth.device_cookies import COOKIE_NAME
 from app.auth.models import LoginThrottle
+from app.auth.password_reset import reset_token
 from app.core.db import utcnow
 from app.extensions import db
 from tests.auth.conftest import text_of
@@ -82,6 +83,12 @@ def slow_attack(app, clock, login, guesses, every=timedelta(minutes=15), first_a
         clock.advance(seconds=every.total_seconds())
         response = attempt(attacker, login, f"guess-{number}", f"192.0.2.{number % 250 + 1}")
     return response
+
+
+def shut_to_strangers(app, clock, login, first_address=1, every=timedelta(minutes=15)):
+    """Just enough spread-out guessing that strangers must wait (the clock stands still after)."""
+    guesses = app.config["LOGIN_ACCOUNT_FREE_ATTEMPTS"] + 2
+    return slow_attack(app, clock, login, guesses, every=every, first_address=first_address)
 
 
 def row(scope, key) -> LoginThrottle | None:
@@ -162,7 +169,7 @@ def test_a_device_cookie_that_fails_too_often_is_locked_out(app, make, clock, mo
     owner = make.teacher()
     limit = app.config["LOGIN_DEVICE_MAX_FAILURES"]
     laptop = trusted_browser(app, owner)
-    slow_attack(app, clock, owner.username, 40)
+    shut_to_strangers(app, clock, owner.username)
     account_failures = row("account", owner.username).failures
 
     # A copy of the laptop's cookie guesses: each try is answered, none waits...
@@ -193,9 +200,9 @@ def test_a_successful_login_clears_the_browsers_counter(app, make, clock):
     owner = make.teacher()
     limit = app.config["LOGIN_DEVICE_MAX_FAILURES"]
     laptop = trusted_browser(app, owner)
-    slow_attack(app, clock, owner.username, 40)
+    shut_to_strangers(app, clock, owner.username)
 
-    for round_number in range(3):
+    for _ in range(3):
         for number in range(limit - 1):
             assert attempt(laptop, owner.username, f"typo-{number}", HOME).status_code == 400
         assert attempt(laptop, owner.username, PASSWORD, HOME).status_code == 302
@@ -209,7 +216,7 @@ def test_a_forged_or_foreign_cookie_gives_no_exemption(app, make, clock):
     other = make.teacher()
     laptop = trusted_browser(app, owner)
     others_browser = trusted_browser(app, other)
-    slow_attack(app, clock, owner.username, 40)
+    shut_to_strangers(app, clock, owner.username)
     genuine = device_cookie(laptop)
 
     payload, signature = genuine.rsplit(".", 1)
@@ -239,9 +246,36 @@ def test_an_old_device_cookie_no_longer_exempts(app, make, clock):
     laptop = trusted_browser(app, owner)
     clock.advance(days=app.config["LOGIN_DEVICE_COOKIE_DAYS"] + 1)
 
-    slow_attack(app, clock, owner.username, 40)
+    shut_to_strangers(app, clock, owner.username)
 
     assert attempt(laptop, owner.username, PASSWORD, ELSEWHERE).status_code == 429
+
+
+def test_a_password_reset_clears_the_strangers_counters_and_keeps_the_device_cookie(app, make, clock):
+    owner = make.teacher()
+    laptop = trusted_browser(app, owner)
+    school_pc = app.test_client()
+    for number in range(app.config["LOGIN_FREE_ATTEMPTS"] + 2):
+        attempt(school_pc, owner.username, f"forgotten-{number}", HOME)
+    shut_to_strangers(app, clock, owner.username, every=timedelta(0))
+    assert row("acct-addr", f"{owner.username}|{HOME}").blocked_until > clock.now
+    assert attempt(school_pc, owner.username, PASSWORD, HOME).status_code == 429
+
+    new_password = "sunny-harbour-31"
+    reset_page = f"/password/reset/{reset_token(owner)}"
+    reset = post_form(
+        school_pc, reset_page, {"password": new_password, "confirm": new_password}, page="/password/forgot"
+    )
+    assert reset.status_code == 302
+
+    # The delays were most likely the owner's own: gone, at every address.
+    assert row("account", owner.username) is None
+    assert row("acct-addr", f"{owner.username}|{HOME}") is None
+    assert attempt(school_pc, owner.username, new_password, HOME).status_code == 302
+    # The laptop's cookie still spares it the strangers' throttle once guessing goes on.
+    shut_to_strangers(app, clock, owner.username, first_address=100)
+    assert attempt(app.test_client(), owner.username, new_password, ELSEWHERE).status_code == 429
+    assert attempt(laptop, owner.username, new_password, ELSEWHERE).status_code == 302
 
 
 # ---- no account enumeration --------------------------------------------------------------
