@@ -27,7 +27,7 @@ import math
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 
 from app.auth.models import LoginThrottle
 from app.core.db import utcnow
@@ -139,9 +139,13 @@ def forget_account(username: str) -> None:
     owner's own tries."""
     db.session.execute(
         delete(LoginThrottle).where(
-            (LoginThrottle.scope == ACCOUNT) & (LoginThrottle.key == _account_key(username))
-            | (LoginThrottle.scope == ACCOUNT_ADDRESS)
-            & LoginThrottle.key.startswith(_pair_prefix(username), autoescape=True)
+            or_(
+                and_(LoginThrottle.scope == ACCOUNT, LoginThrottle.key == _account_key(username)),
+                and_(
+                    LoginThrottle.scope == ACCOUNT_ADDRESS,
+                    LoginThrottle.key.startswith(_pair_prefix(username), autoescape=True),
+                ),
+            )
         )
     )
 
