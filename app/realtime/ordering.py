@@ -79,7 +79,9 @@ class RoomOrdering:
         self.rooms: dict[tuple[str, str], _Room] = {}
         # Held while delivering too: two emits of one room never interleave their frames.
         self.lock = threading.RLock()
-        self.next_sweep = time.monotonic() + _SWEEP_EVERY_SECONDS
+        self.idle_seconds = ROOM_IDLE_SECONDS
+        self.sweep_every = _SWEEP_EVERY_SECONDS
+        self.next_sweep = time.monotonic() + self.sweep_every
         self.gaps_given_up = 0  # waits that ended without the missing events
 
     def starts_after(self, namespace: str, room: str, last_seq: int) -> None:
@@ -164,8 +166,8 @@ class RoomOrdering:
             log.exception("sending %s to room %s failed", message.get("event"), message.get("room"))
 
     def _forget_idle_rooms(self, now: float) -> None:
-        self.next_sweep = now + _SWEEP_EVERY_SECONDS
-        idle = [key for key, room in self.rooms.items() if not room.held and now - room.touched > ROOM_IDLE_SECONDS]
+        self.next_sweep = now + self.sweep_every
+        idle = [key for key, room in self.rooms.items() if not room.held and now - room.touched > self.idle_seconds]
         for key in idle:
             del self.rooms[key]
 

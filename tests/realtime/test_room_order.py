@@ -265,3 +265,32 @@ def test_at_most_so_many_events_wait_per_room(
     _publish_from_elsewhere(redis_namespace, room, channel_id, held[-1] + 1)
     assert ben.wait_for(held[-1] + 1) == [last + 1, *held, held[-1] + 1]
     assert ben.arrival_times[held[-1] + 1] - published < 1.5, "one more than the bound sends them all at once"
+
+
+def test_idle_rooms_are_forgotten_and_rooms_with_waiting_events_kept():
+    """The ordering itself, on a python-socketio server that only publishes (no sockets)."""
+    import socketio as python_socketio
+
+    import app.modules.chat.sockets  # noqa: F401  (registers chat's numbered events)
+    from app.realtime.ordering import install
+
+    manager = python_socketio.RedisManager(REDIS_URL, channel="crossclass-test-order-unit", write_only=True)
+    python_socketio.Server(client_manager=manager, async_mode="threading")
+    ordering = install(manager, 2000)
+    assert install(manager, 2000) is ordering, "installed once"
+
+    def emit(room: str, seq: int) -> None:
+        event = {"channel_id": 1, "seq": seq, "kind": "unlock", "is_locked": False}
+        ordering({"method": "emit", "event": "chat_event", "data": [event], "namespace": "/", "room": room})
+
+    ordering.starts_after("/", "chat:channel:1", 10)
+    emit("chat:channel:1", 11)
+    emit("chat:channel:2", 5)
+    emit("chat:channel:2", 7)  # waits for 6
+    assert ordering.rooms[("/", "chat:channel:1")].delivered == 11
+    assert sorted(ordering.rooms[("/", "chat:channel:2")].held) == [7]
+
+    ordering.idle_seconds = ordering.next_sweep = 0  # idle at once, and a sweep due
+    time.sleep(0.01)
+    emit("chat:channel:3", 1)  # the next event sweeps
+    assert set(ordering.rooms) == {("/", "chat:channel:2"), ("/", "chat:channel:3")}
