@@ -14,8 +14,10 @@ Every message's body carries its send time; every client records when it receive
 `chat_event`, keyed by seq. Printed per phase: messages acked, deliveries per second,
 end-to-end latency (send call to receipt by each client) p50 / p99 / max, lost (acked but
 not received by some client) and duplicated deliveries, ack latency, and the cores busy
-(servers, clients, the whole machine); then CrossClass / bare for deliveries per second at
-saturation and both p99s in the rate phase, against the targets of the chat issue.
+(servers, clients, the whole machine), and for CrossClass the events that came after a
+higher seq with what the page's gap repair would fetch for them (ArrivalOrder); then
+CrossClass / bare for deliveries per second at saturation and both p99s in the rate phase,
+against the targets of the chat issue.
 
     .venv/bin/python bench/chat_fanout.py                         # SQLite, one process
     .venv/bin/python bench/chat_fanout.py --database postgresql   # database bench_chat, recreated
@@ -227,8 +229,8 @@ class PhaseLog:
 
 
 # What reordering costs: chat.js applies a channel's events in seq order and fetches a gap
-# (chat_events) when one stays open REPAIR_WAIT_SECONDS; today's server should leave none
-# open that long unless an event was really lost.
+# (chat_events) when one stays open REPAIR_WAIT_SECONDS. The servers deliver each channel in
+# seq order (app/realtime/ordering.py), so a gap here means an event was late past their window.
 REPAIR_WAIT_SECONDS = 0.25  # static/js/chat.js, REPAIR_DELAY_MS
 
 
