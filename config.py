@@ -238,6 +238,9 @@ def load_config(environ=None, instance_dir: Path | None = None) -> dict:
         # How long a socket's session and channel checks are kept at most; a commit that
         # changes what they read drops them at once (app/realtime/auth_cache.py). 0: never kept.
         "SOCKET_AUTH_CACHE_SECONDS": _int_setting(environ, "SOCKET_AUTH_CACHE_SECONDS", 15, 0, 300),
+        # With several processes, how long a room's numbered event waits for the seqs before it
+        # published by another process (app/realtime/ordering.py); 0: sent as it comes.
+        "SOCKET_REORDER_WINDOW_MS": _int_setting(environ, "SOCKET_REORDER_WINDOW_MS", 100, 0, 2000),
         # Chat sends to one channel written in one transaction at most (group commit; 1: each alone).
         "CHAT_SEND_BATCH_LIMIT": _int_setting(environ, "CHAT_SEND_BATCH_LIMIT", 64, 1, 1000),
         "SOCKETS_PER_USER": _int_setting(environ, "SOCKETS_PER_USER", 8, 1, 100),

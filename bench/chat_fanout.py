@@ -14,8 +14,10 @@ Every message's body carries its send time; every client records when it receive
 `chat_event`, keyed by seq. Printed per phase: messages acked, deliveries per second,
 end-to-end latency (send call to receipt by each client) p50 / p99 / max, lost (acked but
 not received by some client) and duplicated deliveries, ack latency, and the cores busy
-(servers, clients, the whole machine); then CrossClass / bare for deliveries per second at
-saturation and both p99s in the rate phase, against the targets of the chat issue.
+(servers, clients, the whole machine), and for CrossClass the events that came after a
+higher seq with what the page's gap repair would fetch for them (ArrivalOrder); then
+CrossClass / bare for deliveries per second at saturation and both p99s in the rate phase,
+against the targets of the chat issue.
 
     .venv/bin/python bench/chat_fanout.py                         # SQLite, one process
     .venv/bin/python bench/chat_fanout.py --database postgresql   # database bench_chat, recreated
@@ -226,6 +228,85 @@ class PhaseLog:
     last_ns: int = 0
 
 
+# What reordering costs: chat.js applies a channel's events in seq order and fetches a gap
+# (chat_events) when one stays open REPAIR_WAIT_SECONDS. The servers deliver each channel in
+# seq order (app/realtime/ordering.py), so a gap here means an event was late past their window.
+REPAIR_WAIT_SECONDS = 0.25  # static/js/chat.js, REPAIR_DELAY_MS
+
+
+class ArrivalOrder:
+    """One client's chat events in arrival order: how many came after a higher seq, and what
+    chat.js's gap repair would fetch for them, both waiting REPAIR_WAIT_SECONDS (chat.js now)
+    and asking at once (chat.js before the wait). A fetch is simulated, not made: it brings
+    every missing seq below the highest one held, one chat_events call per missing range."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._highest = None
+        self._policies = {"waiting": _RepairPolicy(int(REPAIR_WAIT_SECONDS * 1e9)), "at_once": _RepairPolicy(0)}
+        self.late = 0  # events that arrived after a higher seq
+
+    def start(self, last_seq: int) -> None:
+        """From the join's channel.last_seq, as the page starts."""
+        with self._lock:
+            self._highest = last_seq
+            for policy in self._policies.values():
+                policy.last = last_seq
+
+    def arrive(self, seq: int, now_ns: int) -> None:
+        with self._lock:
+            if self._highest is None:
+                return
+            if seq < self._highest:
+                self.late += 1
+            self._highest = max(self._highest, seq)
+            for policy in self._policies.values():
+                policy.arrive(seq, now_ns)
+
+    def take_counts(self, now_ns: int) -> dict:
+        """The counts since the last call (a phase), after repairs due by now."""
+        with self._lock:
+            counts = {"late": self.late}
+            self.late = 0
+            for name, policy in self._policies.items():
+                policy.repair_if_due(now_ns)
+                counts[f"{name}_calls"], counts[f"{name}_fetched"] = policy.calls, policy.fetched
+                policy.calls = policy.fetched = 0
+            return counts
+
+
+class _RepairPolicy:
+    def __init__(self, wait_ns: int):
+        self.wait_ns = wait_ns
+        self.last = None  # the highest seq applied with nothing missing below it
+        self.ahead: set[int] = set()
+        self.gap_since = None  # chat.js's repair timer, started when a gap opens
+        self.calls = 0
+        self.fetched = 0
+
+    def arrive(self, seq: int, now_ns: int) -> None:
+        self.repair_if_due(now_ns)
+        if seq <= self.last:
+            return
+        self.ahead.add(seq)
+        while self.last + 1 in self.ahead:
+            self.last += 1
+            self.ahead.remove(self.last)
+        if not self.ahead:
+            self.gap_since = None
+        elif self.gap_since is None:
+            self.gap_since = now_ns
+            self.repair_if_due(now_ns)
+
+    def repair_if_due(self, now_ns: int) -> None:
+        if self.gap_since is None or now_ns - self.gap_since < self.wait_ns:
+            return
+        held = sorted(self.ahead)
+        self.calls += 1 + sum(1 for low, high in itertools.pairwise(held) if high > low + 1)
+        self.fetched += held[-1] - self.last - len(held)
+        self.last, self.ahead, self.gap_since = held[-1], set(), None
+
+
 class LeanClient:
     """Engine.IO 4 / Socket.IO 5 over one WebSocket, in the default namespace, JSON only."""
 
@@ -238,6 +319,7 @@ class LeanClient:
         self._acks: dict[int, object] = {}  # ack id -> callback(result)
         self._connected = threading.Event()
         self.refusal = None
+        self.order = ArrivalOrder()
 
     def connect(self) -> LeanClient:
         import websocket
@@ -313,6 +395,7 @@ class LeanClient:
             return
 
     def _on_chat_event(self, data: dict, received_ns: int) -> None:
+        self.order.arrive(data["seq"], received_ns)
         log = self.log
         message = data.get("message")
         if not message or not message.get("body_source"):
@@ -417,6 +500,7 @@ def worker_main(connection, specs: list[dict], channel_id: int) -> None:
             joined = client.call("chat_join", {"channel_id": channel_id})
             if not joined.get("ok"):
                 raise RuntimeError(f"chat_join refused: {joined}")
+            client.order.start(joined["channel"]["last_seq"])
         senders = [
             Sender(client, spec["sender_index"], channel_id)
             for client, spec in zip(clients, specs, strict=True)
@@ -439,6 +523,7 @@ def worker_main(connection, specs: list[dict], channel_id: int) -> None:
             tag = arguments["tag"]
             for client in clients:
                 client.log = PhaseLog(tag)
+                client.order.take_counts(time.time_ns())  # the phase's counts start here
             for sender in senders:
                 sender.acked, sender.ack_ms, sender.errors = [], [], {}
             threads = [threading.Thread(target=_sender_target(sender, arguments)) for sender in senders]
@@ -459,6 +544,10 @@ def worker_main(connection, specs: list[dict], channel_id: int) -> None:
                 time.sleep(0.02)
             time.sleep(LATE_DUPLICATE_GRACE)
             logs = [client.log for client in clients]
+            order: dict[str, int] = {}
+            for client in clients:
+                for name, count in client.order.take_counts(time.time_ns()).items():
+                    order[name] = order.get(name, 0) + count
             connection.send(
                 (
                     "received",
@@ -471,6 +560,7 @@ def worker_main(connection, specs: list[dict], channel_id: int) -> None:
                         "latencies_ms": [ms for log in logs for ms in log.latencies_ms],
                         "last_ns": max((log.last_ns for log in logs), default=0),
                         "cpu_seconds": time.process_time() - cpu_before,
+                        "order": order,
                     },
                 )
             )
@@ -503,10 +593,19 @@ class PhaseResult:
     server_cores: float
     client_cores: float
     machine_cores: float
+    order: dict = field(default_factory=dict)  # ArrivalOrder's counts, summed over the clients
 
     @property
     def per_second(self) -> float:
         return self.deliveries / self.seconds if self.seconds > 0 else 0.0
+
+
+def sum_counts(parts) -> dict:
+    total: dict[str, int] = {}
+    for part in parts:
+        for name, count in part.items():
+            total[name] = total.get(name, 0) + count
+    return total
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -571,6 +670,7 @@ class Fleet:
             server_cores=server_cpu / wall,
             client_cores=sum(part["cpu_seconds"] for part in received) / wall,
             machine_cores=machine_cpu / wall,
+            order=sum_counts(part["order"] for part in received),
         )
 
     def close(self) -> None:
@@ -597,6 +697,22 @@ def report(kind: str, phase: str, result: PhaseResult) -> None:
         f"cores busy: servers {result.server_cores:.2f}, clients {result.client_cores:.2f}, "
         f"whole machine {result.machine_cores:.2f} of {os.cpu_count()}"
     )
+    report_order(kind, result)
+
+
+def report_order(kind: str, result: PhaseResult) -> None:
+    """Events that came after a higher seq, and what gap repair would fetch for them."""
+    if kind != "crossclass":  # the bare server's processes number apart: no order to keep
+        return
+    order, deliveries = result.order, max(result.deliveries, 1)
+    line = f"{'':29} order: {order.get('late', 0)} events after a higher seq"
+    for name, wait in (("waiting", f"{REPAIR_WAIT_SECONDS * 1000:.0f} ms"), ("at_once", "0 ms")):
+        fetched = order.get(f"{name}_fetched", 0)
+        line += (
+            f"; repair after {wait}: {order.get(f'{name}_calls', 0)} calls, "
+            f"{fetched} events ({100 * fetched / deliveries:.2f} % of deliveries)"
+        )
+    print(line)
 
 
 def run_kind(kind: str, servers: list[Server], specs: list[dict], channel_id: int, args, redis_channel: str | None):

@@ -223,3 +223,13 @@ def test_the_server_refuses_to_start_with_a_bad_port_and_says_why(tmp_path):
     assert "CrossClass cannot start: PORT must be a whole number, got 'eighty'" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "never.db").exists()
+
+
+def test_the_reorder_window_is_bounded(tmp_path):
+    assert load(tmp_path)["SOCKET_REORDER_WINDOW_MS"] == 100
+    assert load(tmp_path, SOCKET_REORDER_WINDOW_MS="0")["SOCKET_REORDER_WINDOW_MS"] == 0
+    assert load(tmp_path, SOCKET_REORDER_WINDOW_MS="2000")["SOCKET_REORDER_WINDOW_MS"] == 2000
+    with pytest.raises(ConfigError, match="SOCKET_REORDER_WINDOW_MS must be between 0 and 2000, got 2001"):
+        load(tmp_path, SOCKET_REORDER_WINDOW_MS="2001")
+    with pytest.raises(ConfigError, match="SOCKET_REORDER_WINDOW_MS must be a whole number"):
+        load(tmp_path, SOCKET_REORDER_WINDOW_MS="0.1")

@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from app.core.errors import AppError
 from app.extensions import db, socketio
-from app.realtime import transport
+from app.realtime import ordering, transport
 from app.realtime.auth_cache import SocketAuthCache, install_invalidation
 from app.realtime.limits import TokenBuckets, payload_size
 from app.realtime.payloads import WireJSON, shape_problem
@@ -148,6 +148,7 @@ class RealtimeState:
         self.presence = make_presence(app.config["REDIS_URL"], app.config["REDIS_NAMESPACE"])
         self.socket_owners: dict[str, int] = {}  # sid -> user id, for this process's sockets
         self.auth_cache = SocketAuthCache(app.config["SOCKET_AUTH_CACHE_SECONDS"])
+        self.ordering: ordering.RoomOrdering | None = None  # set by init_realtime, with Redis
         self._heartbeat_started = False
 
     def keep_presence_alive(self) -> None:
@@ -197,6 +198,8 @@ def init_realtime(app) -> None:
     )
     # A WebSocket left half-way frees its socket's place at once, without a traceback.
     transport.install(socketio.server.eio)
+    # With Redis, a room's numbered events reach this process's sockets in seq order.
+    room_ordering = ordering.install(socketio.server.manager, app.config["SOCKET_REORDER_WINDOW_MS"])
     # Every socket event runs in a request context made from its socket's handshake, on the
     # Socket.IO path. With no rule for that path, each event's URL match raised NotFound, and
     # the exception kept the context (its user, its frames) alive in a reference cycle: some
@@ -215,6 +218,7 @@ def init_realtime(app) -> None:
             **options,
         )
     app.extensions["crossclass_realtime"] = RealtimeState(app)
+    app.extensions["crossclass_realtime"].ordering = room_ordering
     install_invalidation()
     if type(app.session_interface) is SecureCookieSessionInterface:
         app.session_interface = SocketSessionInterface()

@@ -11,6 +11,10 @@ const TYPING_SEND_EVERY_MS = 3000; // at most one typing notice per 3 s while ty
 const TYPING_SHOWN_MS = 5000; // a notice not renewed within 5 s is taken as stopped
 const PRESENCE_REFRESH_MS = 30000; // leaving is not announced: ask again now and then
 const READ_REPORT_DELAY_MS = 1000;
+// A gap still open this long is asked for. With several server processes an event can come
+// just after a later one (each server holds a room's events up to SOCKET_REORDER_WINDOW_MS,
+// 100 ms, for the ones before them): most gaps close by themselves, and a repair costs a read.
+const REPAIR_DELAY_MS = 250;
 const AROUND_MAX_PAGES = 20; // how far back a link to an old message may load
 const NEAR_BOTTOM_PX = 80; // a reader this close to the newest message is following the conversation
 const NEAR_TOP_PX = 40; // this close to the oldest shown message, older ones are asked for
@@ -75,6 +79,7 @@ if (root) {
   let lastSeq = null; // the highest seq applied with nothing missing below it
   let oldestSeq = null; // the oldest message shown, for scroll-back
   let repairing = false;
+  let repairTimer = null;
   let loadingOlder = false;
   let unseen = 0; // messages from others that arrived while the reader was scrolled up
   let toAnnounce = []; // new messages from others, announced together once the frame is applied
@@ -351,12 +356,21 @@ if (root) {
       if (!catchingUp) announceSoon(arrived);
       if (!wasFollowing) showUnseen(unseen + arrived.length);
     }
-    if (ahead.size) repair();
+    if (ahead.size) repairSoon();
     reportRead();
   }
 
+  function repairSoon() {
+    if (repairTimer !== null) return;
+    repairTimer = setTimeout(() => {
+      repairTimer = null;
+      if (ahead.size) repair();
+    }, REPAIR_DELAY_MS);
+  }
+
   async function repair() {
-    // Something below a received seq is missing: ask for everything after what we have.
+    // Something below a received seq is missing: ask for each missing range in turn, from
+    // the last seq applied up to the lowest one held (not the events already held).
     if (repairing) return;
     repairing = true;
     try {

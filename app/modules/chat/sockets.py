@@ -24,6 +24,7 @@ from app.core.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import socketio
 from app.modules.chat import group_commit, operations, queries
 from app.realtime import auth_cache, socket_event
+from app.realtime.ordering import register_sequenced_event, room_joined
 from app.realtime.rooms import project_scope, user_scope
 
 # A typing notice is passed on at most once per this many seconds per socket and channel
@@ -34,6 +35,11 @@ TYPING_INTERVAL_SECONDS = 2.0
 WATCH_LIMIT = 100
 _typing_seen: dict[tuple[str, int], float] = {}
 _typing_lock = threading.Lock()
+
+# A channel room's changes reach every socket in seq order, also across processes (a batch
+# carries gap-free seqs, first to last).
+register_sequenced_event("chat_event", lambda event: (event["seq"], event["seq"]))
+register_sequenced_event("chat_event_batch", lambda batch: (batch["events"][0]["seq"], batch["events"][-1]["seq"]))
 
 
 def _payload(payload) -> dict:
@@ -110,6 +116,7 @@ def chat_join(payload=None):
         "channel": queries.channel_view(channel, current_user),
         "last_read_seq": queries.last_read_seq(channel.id, current_user.id),
     }
+    room_joined(queries.channel_room(channel.id), result["channel"]["last_seq"])
     if last_seq is None:
         messages, has_older = queries.messages_before(channel.id, None)
         return {**result, "messages": queries.message_views(messages), "has_older": has_older}
