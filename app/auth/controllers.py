@@ -11,11 +11,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import join_codes, operations, queries, throttle
 from app.auth.forms import (
+    NEEDS_APPROVAL,
     NEW_SCHOOL,
+    NO_APPROVAL,
     ChangePasswordForm,
     ConfirmForm,
-    NEEDS_APPROVAL,
-    NO_APPROVAL,
     CreateStudentsForm,
     JoinCodeForm,
     LoginForm,
