@@ -26,7 +26,7 @@ from app.auth.forms import (
 from app.auth.models import DEFAULT_JOIN_CODE_DAYS, AccountStatus, School, SchoolKind, User
 from app.auth.sessions import end_session, start_session
 from app.core import geo
-from app.core.errors import AppError, NotFound, PermissionDenied, attach_error
+from app.core.errors import AppError, NotFound, PermissionDenied, RateLimited, attach_error
 from app.core.security import client_address, is_local_path
 from app.extensions import db
 
@@ -122,7 +122,8 @@ def register():
         except AppError as error:
             db.session.rollback()
             attach_error(form, error)
-            return render_template("auth/register.html", form=form), error.status
+            # A form error is a 400 whatever the operation's kind (a taken ID too); a refusal a 429.
+            return render_template("auth/register.html", form=form), 429 if isinstance(error, RateLimited) else 400
         if teacher is None:
             # The e-mail is taken: keep nothing (not even a new school) and answer as for a new one,
             # counted like one too.

@@ -257,6 +257,7 @@ def test_a_code_joined_pupil_waits_and_the_teacher_approves(app, client, make):
     assert "Rui joined Cozinha 11A with the class code and waits for your approval." in text_of(
         teacher_client.get("/notifications")
     )
+    assert "1 pupil waits for your approval" in text_of(teacher_client.get("/classes"))
     page = text_of(teacher_client.get(f"/classes/{school_class.id}"))
     assert 'Waiting for your approval <span class="badge">1</span>' in page
     assert 'Students <span class="muted">(0)</span>' in page
