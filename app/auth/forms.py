@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pycountry
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -298,10 +298,7 @@ class JoinCodeForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
     validity_days = SelectField(
         _l("The code works for"),
-        choices=[
-            SelectChoice(str(days), lazy_ngettext("%(num)d day", "%(num)d days", days))
-            for days in JOIN_CODE_VALIDITY_DAYS
-        ],
+        choices=[],
         default=str(DEFAULT_JOIN_CODE_DAYS),
         description=_l("Counted from now. Afterwards the code no longer works; you can renew it."),
     )
@@ -313,3 +310,10 @@ class JoinCodeForm(FlaskForm):
         ],
         default=NEEDS_APPROVAL,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Made per request, in the reader's language (the plural needs the number).
+        self.validity_days.choices = [
+            SelectChoice(str(days), ngettext("%(num)d day", "%(num)d days", days)) for days in JOIN_CODE_VALIDITY_DAYS
+        ]
