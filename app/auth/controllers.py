@@ -128,7 +128,12 @@ def register():
             # The e-mail is taken: keep nothing (not even a new school) and answer as for a new one,
             # counted like one too.
             db.session.rollback()
-        throttle.count_registration(client_address())
+        try:
+            throttle.take_registration(client_address())  # atomic: parallel ones cannot overshoot
+        except RateLimited as error:
+            db.session.rollback()
+            attach_error(form, error)
+            return render_template("auth/register.html", form=form), error.status
         db.session.commit()
         return redirect(url_for("auth.registered"))
     status = 400 if form.is_submitted() else 200

@@ -80,17 +80,33 @@ def change_join_code(school_class: SchoolClass, action: str, days: int, needs_ap
     return school_class
 
 
-def join_class_with_code(code: str, display_name: str, password: str, address: str) -> User:
-    """A new pupil account from a class code; it waits for approval when the code says so.
+def take_code_try(address: str) -> None:
+    """Counts the code about to be looked up as a wrong one (RateLimited when the address has
+    used up its wrong codes); the caller commits it before the look-up, and gives it back
+    with give_back_code_try() once the code turns out to be a class's."""
+    throttle.take_code_try(address)
 
-    Raises RateLimited past the hourly limits of the address, WrongClassCode for a code of
-    no class (the caller counts it after rolling back), InvalidInput for the rest.
-    """
-    throttle.refuse_too_many_joins(address)
+
+def give_back_code_try(address: str) -> None:
+    throttle.give_back_code_try(address)
+
+
+def class_of_code(code: str) -> SchoolClass:
+    """The class whose code this is (on or not, expired or not); WrongClassCode otherwise."""
     code = code.strip().upper().replace(" ", "").replace("-", "")
     school_class = db.session.scalar(select(SchoolClass).where(SchoolClass.join_code == code))
     if school_class is None:
         raise WrongClassCode(_("This class code is not valid. Ask your teacher for the current code."), field="code")
+    return school_class
+
+
+def join_class_with_code(school_class: SchoolClass, display_name: str, password: str, address: str) -> User:
+    """A new pupil account in the class of a code; it waits for approval when the code says so.
+
+    Raises RateLimited past the hourly number of joins from the address, InvalidInput for a
+    code turned off or expired, a full class or a bad name or password.
+    """
+    throttle.refuse_too_many_joins(address)  # early, before the password is hashed
     state = code_state(school_class)
     if state == CodeState.OFF:
         raise InvalidInput(
@@ -107,15 +123,11 @@ def join_class_with_code(code: str, display_name: str, password: str, address: s
     student = add_student(
         school_class, display_name, password, must_change=False, with_code=True, waits_for_approval=waits
     )
-    throttle.count_join(address)
+    throttle.take_join(address)  # counted here, atomically: parallel joins cannot overshoot
     db.session.flush()
     if waits:
         pupil_waiting.send(student.join_request)
     return student
-
-
-def record_wrong_code(address: str) -> None:
-    throttle.count_wrong_code(address)
 
 
 def _request_of(school_class: SchoolClass, student_id: int) -> ClassJoinRequest:

@@ -19,16 +19,19 @@ def join_class():
         return redirect(url_for("main.dashboard"))
     form = JoinClassForm()
     if form.validate_on_submit():
+        address = client_address()
         try:
-            student = join_codes.join_class_with_code(
-                form.code.data, form.display_name.data, form.password.data, client_address()
-            )
+            # Three commits, on purpose: the code is counted as wrong before it is looked up
+            # (committed, so that parallel guesses cannot all slip through), and given back
+            # at once when it is a class's, before the slow part (hashing the password).
+            join_codes.take_code_try(address)
+            db.session.commit()
+            school_class = join_codes.class_of_code(form.code.data)
+            join_codes.give_back_code_try(address)
+            db.session.commit()
+            student = join_codes.join_class_with_code(school_class, form.display_name.data, form.password.data, address)
         except AppError as error:
             db.session.rollback()
-            if isinstance(error, join_codes.WrongClassCode):
-                # Kept although the join failed: wrong codes are what the hourly limit counts.
-                join_codes.record_wrong_code(client_address())
-                db.session.commit()
             attach_error(form, error)
             return render_template("auth/join.html", form=form), error.status
         log_in_with_fresh_session(student)

@@ -13,7 +13,8 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import ngettext
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import LoginThrottle
 from app.core.db import utcnow
@@ -73,6 +74,8 @@ def record_success(username: str) -> None:
 # Fixed hourly windows, for requests that must not come in floods from one place: a counter
 # per (scope, key) counts the events of the current hour, which began at its first event. The
 # rows reuse the login table: `failures` is the count, `last_failure_at` the window's start.
+# A slot is taken by one conditional UPDATE, so requests that run at the same time (greenlets
+# of one process, or several processes) cannot all see room and all go ahead.
 _WINDOW = timedelta(hours=1)
 # Password-reset requests: a fixed number per hour for each typed address and each client
 # address, counted the same whether an account has the address or not, so the limit says
@@ -80,8 +83,8 @@ _WINDOW = timedelta(hours=1)
 RESET_ADDRESS = "reset-mail"
 RESET_CLIENT = "reset-ip"
 # Teachers' registrations and pupils' code joins per client address. A whole school shares one
-# address, so the join limit leaves room for several classes joining in the same hour; wrong
-# codes get far less room, so that codes cannot be found by trying (app/auth/join_codes.py).
+# address, so the join limit leaves room for several classes joining in the same hour; codes
+# tried get far less room, so that codes cannot be found by trying (app/auth/join_codes.py).
 REGISTER_CLIENT = "register"
 JOIN_CLIENT = "join"
 CODE_MISS_CLIENT = "join-miss"
@@ -91,61 +94,76 @@ def _client_key(address: str) -> str:
     return (address or "unknown")[:254]
 
 
-def _window_row(scope: str, key: str, now) -> LoginThrottle:
-    row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.scope == scope, LoginThrottle.key == key))
-    if row is None:
-        row = LoginThrottle(scope=scope, key=key, failures=0)
-        db.session.add(row)
-    if row.last_failure_at is None or now - row.last_failure_at >= _WINDOW:
-        row.failures, row.last_failure_at = 0, now
-    return row
+def _of(scope: str, key: str) -> tuple:
+    return (LoginThrottle.scope == scope, LoginThrottle.key == key)
 
 
-def hourly_wait(limits: list[tuple[str, str, int]]) -> int:
-    """Seconds until every (scope, key, limit) counter has room again; 0 when all have."""
-    now, wait = utcnow(), 0
-    for scope, key, limit in limits:
-        row = _window_row(scope, key, now)
-        if row.failures >= limit:
-            wait = max(wait, math.ceil((row.last_failure_at + _WINDOW - now).total_seconds()))
-    return wait
+def _seconds_left(window_start, now) -> int:
+    return max(1, math.ceil((window_start + _WINDOW - now).total_seconds()))
 
 
-def count_hourly(counters: list[tuple[str, str]]) -> None:
+def hourly_wait(scope: str, key: str, limit: int) -> int:
+    """Seconds until this counter has room again, 0 when it has; counts nothing. For an early,
+    cheap refusal: take_slot() decides."""
     now = utcnow()
-    for scope, key in counters:
-        _window_row(scope, key, now).failures += 1
+    row = db.session.execute(
+        select(LoginThrottle.failures, LoginThrottle.last_failure_at).where(*_of(scope, key))
+    ).first()
+    if row is None or row.last_failure_at is None or now - row.last_failure_at >= _WINDOW or row.failures < limit:
+        return 0
+    return _seconds_left(row.last_failure_at, now)
 
 
-def take_hourly(limits: list[tuple[str, str, int]]) -> int:
-    """Counts one event on each counter; when one is full, counts nothing and returns the
-    seconds until there is room (0: go ahead)."""
-    wait = hourly_wait(limits)
-    if not wait:
-        count_hourly([(scope, key) for scope, key, _limit in limits])
-    return wait
+def _update(scope: str, key: str, *conditions, **values) -> int:
+    statement = update(LoginThrottle).where(*_of(scope, key), *conditions).values(**values)
+    return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount
+
+
+def take_slot(scope: str, key: str, limit: int) -> int:
+    """Counts one event when the counter has room: returns 0; otherwise counts nothing and
+    returns the seconds until it has room. The count is part of the caller's transaction
+    (a rollback gives the slot back)."""
+    now = utcnow()
+    window_start = now - _WINDOW
+    for _attempt in range(3):
+        in_window = (LoginThrottle.last_failure_at > window_start, LoginThrottle.failures < limit)
+        if _update(scope, key, *in_window, failures=LoginThrottle.failures + 1):
+            return 0
+        window_over = or_(LoginThrottle.last_failure_at.is_(None), LoginThrottle.last_failure_at <= window_start)
+        if _update(scope, key, window_over, failures=1, last_failure_at=now):
+            return 0
+        started = db.session.scalar(select(LoginThrottle.last_failure_at).where(*_of(scope, key)))
+        if started is not None and started > window_start:
+            return _seconds_left(started, now)
+        try:
+            with db.session.begin_nested():
+                db.session.add(LoginThrottle(scope=scope, key=key, failures=1, last_failure_at=now))
+            return 0
+        except IntegrityError:
+            continue  # another request made the row first: count on it
+    return _seconds_left(now, now)
+
+
+def give_back_slot(scope: str, key: str) -> None:
+    _update(scope, key, LoginThrottle.failures > 0, failures=LoginThrottle.failures - 1)
 
 
 def take_reset_request(email: str, address: str) -> int:
-    """Counts one password-reset request; when a limit is reached, counts nothing and returns
-    the seconds until a new request is allowed (0: go ahead)."""
+    """Counts one password-reset request on each counter; when a limit is reached, returns the
+    seconds until a new request is allowed (0: go ahead), and the caller rolls back."""
     config = current_app.config
-    return take_hourly(
-        [
-            (RESET_ADDRESS, email.strip().lower()[:254], config["PASSWORD_RESET_PER_ADDRESS"]),
-            (RESET_CLIENT, _client_key(address), config["PASSWORD_RESET_PER_CLIENT"]),
-        ]
-    )
+    counters = [
+        (RESET_ADDRESS, email.strip().lower()[:254], config["PASSWORD_RESET_PER_ADDRESS"]),
+        (RESET_CLIENT, _client_key(address), config["PASSWORD_RESET_PER_CLIENT"]),
+    ]
+    return max(take_slot(scope, key, limit) for scope, key, limit in counters)
 
 
 def _minutes(seconds: int) -> int:
     return max(1, math.ceil(seconds / 60))
 
 
-def refuse_too_many_registrations(address: str) -> None:
-    """Raises RateLimited when this address has registered its hourly number of teachers."""
-    limit = current_app.config["REGISTRATIONS_PER_ADDRESS_PER_HOUR"]
-    wait = hourly_wait([(REGISTER_CLIENT, _client_key(address), limit)])
+def _refuse_registration(wait: int) -> None:
     if wait:
         raise RateLimited(
             ngettext(
@@ -156,27 +174,19 @@ def refuse_too_many_registrations(address: str) -> None:
         )
 
 
-def count_registration(address: str) -> None:
-    count_hourly([(REGISTER_CLIENT, _client_key(address))])
+def refuse_too_many_registrations(address: str) -> None:
+    """Raises RateLimited when this address has registered its hourly number of teachers
+    (before any work; take_registration() counts)."""
+    limit = current_app.config["REGISTRATIONS_PER_ADDRESS_PER_HOUR"]
+    _refuse_registration(hourly_wait(REGISTER_CLIENT, _client_key(address), limit))
 
 
-def refuse_too_many_joins(address: str) -> None:
-    """Raises RateLimited when this address has had its hourly number of wrong class codes
-    (checked first: then no code is tried at all, right or wrong) or of pupils joining."""
-    config, key = current_app.config, _client_key(address)
-    wait = hourly_wait([(CODE_MISS_CLIENT, key, config["WRONG_CLASS_CODES_PER_ADDRESS_PER_HOUR"])])
-    if wait:
-        raise RateLimited(
-            ngettext(
-                "Too many wrong class codes from your network. Please wait %(num)d minute, "
-                "then check the code with your teacher.",
-                "Too many wrong class codes from your network. Please wait %(num)d minutes, "
-                "then check the code with your teacher.",
-                _minutes(wait),
-            ),
-            field="code",
-        )
-    wait = hourly_wait([(JOIN_CLIENT, key, config["CODE_JOINS_PER_ADDRESS_PER_HOUR"])])
+def take_registration(address: str) -> None:
+    limit = current_app.config["REGISTRATIONS_PER_ADDRESS_PER_HOUR"]
+    _refuse_registration(take_slot(REGISTER_CLIENT, _client_key(address), limit))
+
+
+def _refuse_join(wait: int) -> None:
     if wait:
         raise RateLimited(
             ngettext(
@@ -189,9 +199,36 @@ def refuse_too_many_joins(address: str) -> None:
         )
 
 
-def count_join(address: str) -> None:
-    count_hourly([(JOIN_CLIENT, _client_key(address))])
+def refuse_too_many_joins(address: str) -> None:
+    """Raises RateLimited when this address has had its hourly number of pupils joining
+    (before any work; take_join() counts)."""
+    limit = current_app.config["CODE_JOINS_PER_ADDRESS_PER_HOUR"]
+    _refuse_join(hourly_wait(JOIN_CLIENT, _client_key(address), limit))
 
 
-def count_wrong_code(address: str) -> None:
-    count_hourly([(CODE_MISS_CLIENT, _client_key(address))])
+def take_join(address: str) -> None:
+    limit = current_app.config["CODE_JOINS_PER_ADDRESS_PER_HOUR"]
+    _refuse_join(take_slot(JOIN_CLIENT, _client_key(address), limit))
+
+
+def take_code_try(address: str) -> None:
+    """Counts a class code tried from this address as wrong until give_back_code_try() says it
+    was right; raises RateLimited, before the code is looked at, when the hour's wrong codes
+    are used up. Taken before the look-up, so parallel guesses cannot all slip through."""
+    limit = current_app.config["WRONG_CLASS_CODES_PER_ADDRESS_PER_HOUR"]
+    wait = take_slot(CODE_MISS_CLIENT, _client_key(address), limit)
+    if wait:
+        raise RateLimited(
+            ngettext(
+                "Too many wrong class codes from your network. Please wait %(num)d minute, "
+                "then check the code with your teacher.",
+                "Too many wrong class codes from your network. Please wait %(num)d minutes, "
+                "then check the code with your teacher.",
+                _minutes(wait),
+            ),
+            field="code",
+        )
+
+
+def give_back_code_try(address: str) -> None:
+    give_back_slot(CODE_MISS_CLIENT, _client_key(address))
