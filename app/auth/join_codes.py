@@ -80,22 +80,16 @@ def change_join_code(school_class: SchoolClass, action: str, days: int, needs_ap
     return school_class
 
 
-def take_code_try(address: str) -> None:
-    """Counts the code about to be looked up as a wrong one (RateLimited when the address has
-    used up its wrong codes); the caller commits it before the look-up, and gives it back
-    with give_back_code_try() once the code turns out to be a class's."""
-    throttle.take_code_try(address)
-
-
-def give_back_code_try(address: str) -> None:
-    throttle.give_back_code_try(address)
-
-
-def class_of_code(code: str) -> SchoolClass:
-    """The class whose code this is (on or not, expired or not); WrongClassCode otherwise."""
+def class_of_code(code: str, address: str) -> SchoolClass:
+    """The class whose code this is (on or not, expired or not). A code of no class raises
+    WrongClassCode and is counted for the address (the caller commits even so); past the
+    hour's wrong codes no code is looked up at all (RateLimited). The caller commits soon
+    after: the address's counter stays locked until then."""
+    throttle.lock_code_tries(address)
     code = code.strip().upper().replace(" ", "").replace("-", "")
     school_class = db.session.scalar(select(SchoolClass).where(SchoolClass.join_code == code))
     if school_class is None:
+        throttle.count_wrong_code(address)
         raise WrongClassCode(_("This class code is not valid. Ask your teacher for the current code."), field="code")
     return school_class
 

@@ -21,15 +21,15 @@ def join_class():
     if form.validate_on_submit():
         address = client_address()
         try:
-            # Three commits, on purpose: the code is counted as wrong before it is looked up
-            # (committed, so that parallel guesses cannot all slip through), and given back
-            # at once when it is a class's, before the slow part (hashing the password).
-            join_codes.take_code_try(address)
-            db.session.commit()
-            school_class = join_codes.class_of_code(form.code.data)
-            join_codes.give_back_code_try(address)
+            school_class = join_codes.class_of_code(form.code.data, address)
+            # Two commits, on purpose: the first ends the lock on the address's wrong-code
+            # counter at once, before the slow part (hashing the password).
             db.session.commit()
             student = join_codes.join_class_with_code(school_class, form.display_name.data, form.password.data, address)
+        except join_codes.WrongClassCode as error:
+            db.session.commit()  # the wrong code stays counted
+            attach_error(form, error)
+            return render_template("auth/join.html", form=form), error.status
         except AppError as error:
             db.session.rollback()
             attach_error(form, error)

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import ngettext
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import LoginThrottle
@@ -74,8 +74,9 @@ def record_success(username: str) -> None:
 # Fixed hourly windows, for requests that must not come in floods from one place: a counter
 # per (scope, key) counts the events of the current hour, which began at its first event. The
 # rows reuse the login table: `failures` is the count, `last_failure_at` the window's start.
-# A slot is taken by one conditional UPDATE, so requests that run at the same time (greenlets
-# of one process, or several processes) cannot all see room and all go ahead.
+# A request that counts first locks its counter's row until its transaction ends, so requests
+# that run at the same time (greenlets of one process, or several processes) wait for each
+# other for that moment instead of all seeing room and all going ahead.
 _WINDOW = timedelta(hours=1)
 # Password-reset requests: a fixed number per hour for each typed address and each client
 # address, counted the same whether an account has the address or not, so the limit says
@@ -83,8 +84,8 @@ _WINDOW = timedelta(hours=1)
 RESET_ADDRESS = "reset-mail"
 RESET_CLIENT = "reset-ip"
 # Teachers' registrations and pupils' code joins per client address. A whole school shares one
-# address, so the join limit leaves room for several classes joining in the same hour; codes
-# tried get far less room, so that codes cannot be found by trying (app/auth/join_codes.py).
+# address, so the join limit leaves room for several classes joining in the same hour; wrong
+# codes get far less room, so that codes cannot be found by trying (app/auth/join_codes.py).
 REGISTER_CLIENT = "register"
 JOIN_CLIENT = "join"
 CODE_MISS_CLIENT = "join-miss"
@@ -102,50 +103,56 @@ def _seconds_left(window_start, now) -> int:
     return max(1, math.ceil((window_start + _WINDOW - now).total_seconds()))
 
 
+def _update(scope: str, key: str, **values) -> int:
+    statement = update(LoginThrottle).where(*_of(scope, key)).values(**values)
+    return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount
+
+
 def hourly_wait(scope: str, key: str, limit: int) -> int:
-    """Seconds until this counter has room again, 0 when it has; counts nothing. For an early,
-    cheap refusal: take_slot() decides."""
+    """Seconds until this counter has room again, 0 when it has; locks and counts nothing.
+    For an early, cheap refusal before slow work: take_slot() decides."""
     now = utcnow()
-    row = db.session.execute(
-        select(LoginThrottle.failures, LoginThrottle.last_failure_at).where(*_of(scope, key))
-    ).first()
+    query = select(LoginThrottle.failures, LoginThrottle.last_failure_at).where(*_of(scope, key))
+    row = db.session.execute(query).first()
     if row is None or row.last_failure_at is None or now - row.last_failure_at >= _WINDOW or row.failures < limit:
         return 0
     return _seconds_left(row.last_failure_at, now)
 
 
-def _update(scope: str, key: str, *conditions, **values) -> int:
-    statement = update(LoginThrottle).where(*_of(scope, key), *conditions).values(**values)
-    return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount
+def _locked_wait(scope: str, key: str, limit: int) -> int:
+    """Locks the counter until the transaction ends (PostgreSQL: its row; SQLite: the database's
+    write lock), starts a new window if the last one is over, and returns the seconds until
+    there is room (0: there is)."""
+    now = utcnow()
+    for _attempt in range(3):
+        if _update(scope, key, failures=LoginThrottle.failures):  # a write that only takes the lock
+            break
+        try:
+            with db.session.begin_nested():
+                db.session.add(LoginThrottle(scope=scope, key=key, failures=0, last_failure_at=now))
+            break
+        except IntegrityError:
+            continue  # made by a request running at the same time: lock that row
+    query = select(LoginThrottle.failures, LoginThrottle.last_failure_at).where(*_of(scope, key))
+    count, started = db.session.execute(query).one()
+    if started is None or now - started >= _WINDOW:
+        _update(scope, key, failures=0, last_failure_at=now)
+        return 0
+    return _seconds_left(started, now) if count >= limit else 0
+
+
+def _count(scope: str, key: str) -> None:
+    _update(scope, key, failures=LoginThrottle.failures + 1)
 
 
 def take_slot(scope: str, key: str, limit: int) -> int:
-    """Counts one event when the counter has room: returns 0; otherwise counts nothing and
-    returns the seconds until it has room. The count is part of the caller's transaction
-    (a rollback gives the slot back)."""
-    now = utcnow()
-    window_start = now - _WINDOW
-    for _attempt in range(3):
-        in_window = (LoginThrottle.last_failure_at > window_start, LoginThrottle.failures < limit)
-        if _update(scope, key, *in_window, failures=LoginThrottle.failures + 1):
-            return 0
-        window_over = or_(LoginThrottle.last_failure_at.is_(None), LoginThrottle.last_failure_at <= window_start)
-        if _update(scope, key, window_over, failures=1, last_failure_at=now):
-            return 0
-        started = db.session.scalar(select(LoginThrottle.last_failure_at).where(*_of(scope, key)))
-        if started is not None and started > window_start:
-            return _seconds_left(started, now)
-        try:
-            with db.session.begin_nested():
-                db.session.add(LoginThrottle(scope=scope, key=key, failures=1, last_failure_at=now))
-            return 0
-        except IntegrityError:
-            continue  # another request made the row first: count on it
-    return _seconds_left(now, now)
-
-
-def give_back_slot(scope: str, key: str) -> None:
-    _update(scope, key, LoginThrottle.failures > 0, failures=LoginThrottle.failures - 1)
+    """Counts one event when the counter has room and returns 0; otherwise counts nothing and
+    returns the seconds until it has room. Part of the caller's transaction: a rollback
+    gives the slot back."""
+    wait = _locked_wait(scope, key, limit)
+    if not wait:
+        _count(scope, key)
+    return wait
 
 
 def take_reset_request(email: str, address: str) -> int:
@@ -211,12 +218,13 @@ def take_join(address: str) -> None:
     _refuse_join(take_slot(JOIN_CLIENT, _client_key(address), limit))
 
 
-def take_code_try(address: str) -> None:
-    """Counts a class code tried from this address as wrong until give_back_code_try() says it
-    was right; raises RateLimited, before the code is looked at, when the hour's wrong codes
-    are used up. Taken before the look-up, so parallel guesses cannot all slip through."""
+def lock_code_tries(address: str) -> None:
+    """Before a class code is looked up: raises RateLimited when this address has used up its
+    wrong codes of the hour, and otherwise locks its counter until the caller's commit, so
+    that codes tried at the same time are looked up one after the other and each wrong one
+    is counted (count_wrong_code) before the next is looked at."""
     limit = current_app.config["WRONG_CLASS_CODES_PER_ADDRESS_PER_HOUR"]
-    wait = take_slot(CODE_MISS_CLIENT, _client_key(address), limit)
+    wait = _locked_wait(CODE_MISS_CLIENT, _client_key(address), limit)
     if wait:
         raise RateLimited(
             ngettext(
@@ -230,5 +238,5 @@ def take_code_try(address: str) -> None:
         )
 
 
-def give_back_code_try(address: str) -> None:
-    give_back_slot(CODE_MISS_CLIENT, _client_key(address))
+def count_wrong_code(address: str) -> None:
+    _count(CODE_MISS_CLIENT, _client_key(address))

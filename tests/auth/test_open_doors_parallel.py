@@ -13,10 +13,11 @@ import sqlite3
 import threading
 from collections import Counter
 
+import psycopg
 import pytest
 import requests
 
-from tests.conftest import ServerProcess, prepare_database
+from tests.conftest import POSTGRES_ADMIN_URL, ServerProcess, need_service, postgres_available, prepare_database
 
 JOINS, WRONG_CODES, REGISTRATIONS = 4, 3, 2
 PARALLEL = 12
@@ -24,20 +25,42 @@ PASSWORD = "my-own-secret-9"
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    path = tmp_path_factory.mktemp("doors") / "doors.db"
-    prepare_database(f"sqlite:///{path}")
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request, tmp_path_factory):
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("doors") / "doors.db"
+        url = f"sqlite:///{path}"
+    else:
+        # A database of its own: the server commits, and the shared test database must stay clean.
+        need_service(postgres_available(), f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}")
+        name = f"crossclass_doors_{secrets.token_hex(4)}"
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    prepare_database(url)
     started = ServerProcess(
-        f"sqlite:///{path}",
+        url,
         SECRET_KEY=secrets.token_hex(32),
         CODE_JOINS_PER_ADDRESS_PER_HOUR=str(JOINS),
         WRONG_CLASS_CODES_PER_ADDRESS_PER_HOUR=str(WRONG_CODES),
         REGISTRATIONS_PER_ADDRESS_PER_HOUR=str(REGISTRATIONS),
     ).start()
-    started.path = path
+    started.database_url = url
     yield started
     started.stop()
+    if request.param == "postgresql":
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def query(server, sql: str):
+    """One row of the server's database, read outside the app (SQLite file or PostgreSQL)."""
+    url = server.database_url
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+            return connection.execute(sql).fetchone()
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        return connection.execute(sql).fetchone()
 
 
 def post_together(server, path: str, forms: list[dict]) -> Counter:
@@ -66,8 +89,7 @@ def post_together(server, path: str, forms: list[dict]) -> Counter:
 
 
 def test_parallel_joins_and_guesses_from_one_address_stop_exactly_at_the_limits(server):
-    with sqlite3.connect(server.path) as connection:
-        code = connection.execute("SELECT join_code FROM school_class ORDER BY id LIMIT 1").fetchone()[0]
+    code = query(server, "SELECT join_code FROM school_class ORDER BY id LIMIT 1")[0]
     pupil = {"display_name": "Pupil", "password": PASSWORD, "confirm": PASSWORD}
 
     joins = post_together(server, "/join", [{**pupil, "code": code}] * PARALLEL)
@@ -75,13 +97,11 @@ def test_parallel_joins_and_guesses_from_one_address_stop_exactly_at_the_limits(
 
     assert joins == Counter({302: JOINS, 429: PARALLEL - JOINS}), server.output()[-3000:]
     assert guesses == Counter({400: WRONG_CODES, 429: PARALLEL - WRONG_CODES}), server.output()[-3000:]
-    with sqlite3.connect(server.path) as connection:
-        assert connection.execute("SELECT count(*) FROM class_join_request").fetchone() == (JOINS,)
+    assert query(server, "SELECT count(*) FROM class_join_request") == (JOINS,)
 
 
 def test_parallel_registrations_from_one_address_stop_exactly_at_the_limit(server):
-    with sqlite3.connect(server.path) as connection:
-        school_id = connection.execute("SELECT id FROM school WHERE is_verified ORDER BY id LIMIT 1").fetchone()[0]
+    school_id = query(server, "SELECT id FROM school WHERE is_verified ORDER BY id LIMIT 1")[0]
     forms = [
         {
             "display_name": f"Teacher {n}",
@@ -97,5 +117,4 @@ def test_parallel_registrations_from_one_address_stop_exactly_at_the_limit(serve
     statuses = post_together(server, "/register", forms)
 
     assert statuses == Counter({302: REGISTRATIONS, 429: PARALLEL - REGISTRATIONS}), server.output()[-3000:]
-    with sqlite3.connect(server.path) as connection:
-        assert connection.execute("SELECT count(*) FROM user WHERE email LIKE 'flood%'").fetchone() == (REGISTRATIONS,)
+    assert query(server, "SELECT count(*) FROM \"user\" WHERE email LIKE 'flood%'") == (REGISTRATIONS,)
