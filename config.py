@@ -271,6 +271,16 @@ def load_config(environ=None, instance_dir: Path | None = None) -> dict:
         "PASSWORD_RESET_MINUTES": _int_setting(environ, "PASSWORD_RESET_MINUTES", 60, 5, 24 * 60),
         "PASSWORD_RESET_PER_ADDRESS": _int_setting(environ, "PASSWORD_RESET_PER_ADDRESS", 3, 1, 100),
         "PASSWORD_RESET_PER_CLIENT": _int_setting(environ, "PASSWORD_RESET_PER_CLIENT", 20, 1, 10_000),
+        # Open doors, per client address and hour (app/auth/throttle.py). A whole school shares
+        # one address: two classes of 30 must be able to join in one hour; wrong class codes get
+        # far less room, so that codes cannot be found by trying.
+        "REGISTRATIONS_PER_ADDRESS_PER_HOUR": _int_setting(
+            environ, "REGISTRATIONS_PER_ADDRESS_PER_HOUR", 10, 1, 10_000
+        ),
+        "CODE_JOINS_PER_ADDRESS_PER_HOUR": _int_setting(environ, "CODE_JOINS_PER_ADDRESS_PER_HOUR", 100, 1, 10_000),
+        "WRONG_CLASS_CODES_PER_ADDRESS_PER_HOUR": _int_setting(
+            environ, "WRONG_CLASS_CODES_PER_ADDRESS_PER_HOUR", 20, 1, 10_000
+        ),
     }
     # Last: a wrong setting elsewhere must not leave a freshly generated key file behind.
     config["SECRET_KEY"] = _secret_key(environ, instance_dir)

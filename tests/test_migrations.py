@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 from tests.conftest import ROOT, prepare_database
 
@@ -119,3 +120,36 @@ def test_class_fields_written_as_text_get_their_isced_f_code_where_it_is_clear(t
     with sqlite3.connect(path) as connection:
         columns = [row[1] for row in connection.execute("PRAGMA table_info(school_class)")]
         assert "isced_code" not in columns and "vocational_field" in columns
+
+
+BEFORE_CODE_EXPIRY = "1550d65d8719"  # class codes that never expire, pupils in at once
+
+
+def test_existing_class_codes_get_a_week_from_the_upgrade_and_need_approval(tmp_path):
+    path = tmp_path / "codes.db"
+    url = f"sqlite:///{path}"
+    prepare_database(url, seed=True)
+    _flask_db(url, "downgrade", BEFORE_CODE_EXPIRY)
+    with sqlite3.connect(path) as connection:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(school_class)")]
+        assert "join_code_expires_at" not in columns
+        classes = connection.execute("SELECT count(*) FROM school_class").fetchone()[0]
+
+    before = datetime.now(UTC).replace(tzinfo=None)
+    _flask_db(url, "upgrade")
+    after = datetime.now(UTC).replace(tzinfo=None)
+
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT join_code_expires_at, join_code_needs_approval FROM school_class").fetchall()
+        assert len(rows) == classes > 0
+        for expires_at, needs_approval in rows:
+            expires_at = datetime.fromisoformat(expires_at)
+            assert before + timedelta(days=7) - timedelta(seconds=1) <= expires_at <= after + timedelta(days=7)
+            assert needs_approval == 1
+        assert connection.execute("SELECT count(*) FROM class_join_request").fetchone() == (0,)
+    _flask_db(url, "downgrade", BEFORE_CODE_EXPIRY)
+    with sqlite3.connect(path) as connection:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(school_class)")]
+        assert "join_code_expires_at" not in columns and "join_code_needs_approval" not in columns
+        tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        assert "class_join_request" not in tables

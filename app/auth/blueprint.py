@@ -3,6 +3,7 @@
 from flask import Blueprint
 
 from app.auth import controllers as c
+from app.auth import join_controllers as join
 from app.auth import reset_controllers as reset
 from app.auth.names import shown_name
 
@@ -17,7 +18,7 @@ bp.add_url_rule("/password/forgot/sent", "reset_requested", reset.reset_requeste
 bp.add_url_rule("/password/reset/<token>", "reset_password", reset.reset_password, methods=["GET", "POST"])
 bp.add_url_rule("/register", "register", c.register, methods=["GET", "POST"])
 bp.add_url_rule("/register/sent", "registered", c.registered)
-bp.add_url_rule("/join", "join_class", c.join_class, methods=["GET", "POST"])
+bp.add_url_rule("/join", "join_class", join.join_class, methods=["GET", "POST"])
 bp.add_url_rule("/language", "set_language", c.set_language, methods=["POST"])
 bp.add_url_rule("/api/cities", "city_search", c.city_search)
 bp.add_url_rule("/account/password", "change_password", c.change_password, methods=["GET", "POST"])
@@ -32,4 +33,7 @@ bp.add_url_rule("/classes/<int:class_id>/students", "create_students", c.create_
 bp.add_url_rule(
     "/classes/<int:class_id>/students/<int:student_id>/<action>", "student_action", c.student_action, methods=["POST"]
 )
-bp.add_url_rule("/classes/<int:class_id>/join-code", "join_code", c.join_code, methods=["POST"])
+bp.add_url_rule("/classes/<int:class_id>/join-code", "join_code", join.join_code, methods=["POST"])
+bp.add_url_rule(
+    "/classes/<int:class_id>/waiting/<int:student_id>/<action>", "join_request", join.join_request, methods=["POST"]
+)

@@ -9,23 +9,24 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.auth import device_cookies, operations, queries
+from app.auth import device_cookies, join_codes, operations, queries, throttle
 from app.auth.forms import (
+    NEEDS_APPROVAL,
     NEW_SCHOOL,
+    NO_APPROVAL,
     ChangePasswordForm,
     ConfirmForm,
     CreateStudentsForm,
-    JoinClassForm,
     JoinCodeForm,
     LoginForm,
     ProfileForm,
     RegisterTeacherForm,
     SchoolClassForm,
 )
-from app.auth.models import AccountStatus, School, SchoolKind, User
+from app.auth.models import DEFAULT_JOIN_CODE_DAYS, AccountStatus, School, SchoolKind, User
 from app.auth.sessions import end_session, start_session
 from app.core import geo
-from app.core.errors import AppError, NotFound, PermissionDenied, attach_error
+from app.core.errors import AppError, NotFound, PermissionDenied, RateLimited, attach_error
 from app.core.security import client_address, is_local_path
 from app.extensions import db
 
@@ -109,6 +110,8 @@ def register():
     form = RegisterTeacherForm(queries.verified_schools())
     if form.validate_on_submit():
         try:
+            # Before any work (a new school, hashing the password): a flood stops here.
+            throttle.refuse_too_many_registrations(client_address())
             if form.school_id.data == NEW_SCHOOL:
                 school = operations.create_school(
                     form.school_name.data,
@@ -125,12 +128,19 @@ def register():
         except AppError as error:
             db.session.rollback()
             attach_error(form, error)
-            return render_template("auth/register.html", form=form), 400
+            # A form error is a 400 whatever the operation's kind (a taken ID too); a refusal a 429.
+            return render_template("auth/register.html", form=form), 429 if isinstance(error, RateLimited) else 400
         if teacher is None:
-            # The e-mail is taken: keep nothing (not even a new school) and answer as for a new one.
+            # The e-mail is taken: keep nothing (not even a new school) and answer as for a new one,
+            # counted like one too.
             db.session.rollback()
-        else:
-            db.session.commit()
+        try:
+            throttle.take_registration(client_address())  # atomic: parallel ones cannot overshoot
+        except RateLimited as error:
+            db.session.rollback()
+            attach_error(form, error)
+            return render_template("auth/register.html", form=form), error.status
+        db.session.commit()
         return redirect(url_for("auth.registered"))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/register.html", form=form), status
@@ -208,25 +218,6 @@ def set_language():
     if not is_local_path(target):
         target = url_for("main.dashboard")
     return redirect(target)
-
-
-def join_class():
-    if current_user.is_authenticated:
-        return redirect(url_for("main.dashboard"))
-    form = JoinClassForm()
-    if form.validate_on_submit():
-        try:
-            student = operations.join_class_with_code(form.code.data, form.display_name.data, form.password.data)
-        except AppError as error:
-            db.session.rollback()
-            attach_error(form, error)
-            return render_template("auth/join.html", form=form), 400
-        log_in_with_fresh_session(student)
-        db.session.commit()
-        session["show_username_once"] = True
-        return redirect(url_for("main.dashboard"))
-    status = 400 if form.is_submitted() else 200
-    return render_template("auth/join.html", form=form), status
 
 
 @reviewer_required
@@ -316,11 +307,23 @@ def edit_class(class_id: int):
 @teacher_required
 def class_detail(class_id: int):
     school_class = queries.class_for_teacher(class_id, current_user)
+    return _class_page(school_class, CreateStudentsForm())
+
+
+def _class_page(school_class, students_form):
+    code_form = JoinCodeForm(
+        formdata=None,
+        validity_days=str(DEFAULT_JOIN_CODE_DAYS),
+        approval=NEEDS_APPROVAL if school_class.join_code_needs_approval else NO_APPROVAL,
+    )
     return render_template(
         "auth/class_detail.html",
         school_class=school_class,
         students=queries.students_of_class(school_class.id),
-        students_form=CreateStudentsForm(),
+        waiting=school_class.join_requests,
+        code_state=join_codes.code_state(school_class),
+        code_form=code_form,
+        students_form=students_form,
         form=ConfirmForm(),
     )
 
@@ -343,13 +346,7 @@ def create_students(class_id: int):
         else:
             db.session.commit()
             return render_template("auth/login_cards.html", school_class=school_class, cards=cards)
-    return render_template(
-        "auth/class_detail.html",
-        school_class=school_class,
-        students=queries.students_of_class(school_class.id),
-        students_form=form,
-        form=ConfirmForm(),
-    ), 400
+    return _class_page(school_class, form), 400
 
 
 @teacher_required
@@ -371,14 +368,3 @@ def student_action(class_id: int, student_id: int, action: str):
         flash(_("The student was removed from the class."), "success")
         return redirect(url_for("auth.class_detail", class_id=class_id))
     abort(404)
-
-
-@teacher_required
-def join_code(class_id: int):
-    school_class = queries.class_for_teacher(class_id, current_user)
-    form = JoinCodeForm()
-    if not form.validate_on_submit() or form.action.data not in ("enable", "disable", "renew"):
-        abort(400)
-    operations.set_join_code_active(school_class, form.action.data != "disable", renew=form.action.data == "renew")
-    db.session.commit()
-    return redirect(url_for("auth.class_detail", class_id=class_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pycountry
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -11,6 +12,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -18,7 +20,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from app.auth.models import SchoolKind
+from app.auth.models import DEFAULT_JOIN_CODE_DAYS, JOIN_CODE_VALIDITY_DAYS, SchoolKind
 from app.auth.operations import CEFR_LEVELS, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from app.core.geo import country_choices
 from app.core.isced import DETAILED_LENGTH, field_label, isced_names
@@ -286,5 +288,32 @@ class ConfirmForm(FlaskForm):
     """An empty form: only its CSRF token, for buttons that change something."""
 
 
+NEEDS_APPROVAL = "approve"
+NO_APPROVAL = "open"
+
+
 class JoinCodeForm(FlaskForm):
+    """The class code's settings; the button pressed (its value) says what to do."""
+
     action = HiddenField(validators=[DataRequired()])
+    validity_days = SelectField(
+        _l("The code works for"),
+        choices=[],
+        default=str(DEFAULT_JOIN_CODE_DAYS),
+        description=_l("Counted from now. Afterwards the code no longer works; you can renew it."),
+    )
+    approval = RadioField(
+        _l("Pupils who join with the code"),
+        choices=[
+            SelectChoice(NEEDS_APPROVAL, _l("need my approval before they see anything of the class")),
+            SelectChoice(NO_APPROVAL, _l("are in the class at once, without my approval")),
+        ],
+        default=NEEDS_APPROVAL,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Made per request, in the reader's language (the plural needs the number).
+        self.validity_days.choices = [
+            SelectChoice(str(days), ngettext("%(num)d day", "%(num)d days", days)) for days in JOIN_CODE_VALIDITY_DAYS
+        ]

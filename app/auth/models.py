@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint, false
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import TimestampMixin, UTCDateTime, enum_column
+from app.core.db import TimestampMixin, UTCDateTime, enum_column, utcnow
 from app.extensions import db
 
 
@@ -73,6 +73,8 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     school: Mapped[School | None] = relationship(back_populates="people")
     memberships: Mapped[list[ClassMembership]] = relationship(back_populates="student", cascade="all, delete-orphan")
+    # A pupil who joined with a code and waits for the teacher's approval (at most one).
+    join_request: Mapped[ClassJoinRequest | None] = relationship(back_populates="student", cascade="all, delete-orphan")
 
     # Filled in by the session loader, so Flask-Login's id is the server-side session token.
     session_token = None  # type: str | None
@@ -140,6 +142,16 @@ class LoginThrottle(db.Model):
     __table_args__ = (UniqueConstraint("scope", "key"),)
 
 
+# How long a class code works, in days: the teacher picks one of these (a week unless they
+# choose otherwise); a class created, a code renewed or turned on again starts a new period.
+JOIN_CODE_VALIDITY_DAYS = (1, 7, 30, 90)
+DEFAULT_JOIN_CODE_DAYS = 7
+
+
+def default_join_code_expiry() -> datetime:
+    return utcnow() + timedelta(days=DEFAULT_JOIN_CODE_DAYS)
+
+
 class SchoolClass(TimestampMixin, db.Model):
     """A teacher's class (a group of learners), the unit that exchanges are made of."""
 
@@ -160,6 +172,12 @@ class SchoolClass(TimestampMixin, db.Model):
     age_max: Mapped[int] = mapped_column(Integer)
     join_code: Mapped[str] = mapped_column(String(12), unique=True)
     join_code_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A code stops working at this time (the teacher renews it or gives it more days), so a
+    # code passed around outside the class does not open it for good.
+    join_code_expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=default_join_code_expiry)
+    # Pupils who join with the code wait for the teacher's approval (ClassJoinRequest) unless
+    # the teacher chose "no approval needed" for this class's code.
+    join_code_needs_approval: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # Partner schools see a pupil's display name only when every class of the pupil says so
     # (with the pupils' and parents' agreement); otherwise the username. See app/auth/names.py.
     partners_see_first_names: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -171,6 +189,9 @@ class SchoolClass(TimestampMixin, db.Model):
     )
     memberships: Mapped[list[ClassMembership]] = relationship(
         back_populates="school_class", cascade="all, delete-orphan"
+    )
+    join_requests: Mapped[list[ClassJoinRequest]] = relationship(
+        back_populates="school_class", cascade="all, delete-orphan", order_by="ClassJoinRequest.requested_at"
     )
 
     __table_args__ = (
@@ -202,3 +223,21 @@ class ClassMembership(db.Model):
     student: Mapped[User] = relationship(back_populates="memberships")
 
     __table_args__ = (UniqueConstraint("class_id", "student_id"),)
+
+
+class ClassJoinRequest(db.Model):
+    """A pupil who joined with a class code that needs the teacher's approval, and waits.
+
+    Deliberately not a ClassMembership with a status: every access path (project roles,
+    chat's one-query check, rosters, presence, names) is built on ClassMembership, so a
+    waiting pupil, who has no membership row at all, sees nothing of the class without a
+    filter that one of them could forget. Approving turns the request into a membership.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("school_class.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), unique=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    school_class: Mapped[SchoolClass] = relationship(back_populates="join_requests")
+    student: Mapped[User] = relationship(back_populates="join_request")

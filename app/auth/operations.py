@@ -18,6 +18,7 @@ from zxcvbn import zxcvbn
 from app.auth import device_cookies, queries, throttle
 from app.auth.models import (
     AccountStatus,
+    ClassJoinRequest,
     ClassLanguage,
     ClassMembership,
     Role,
@@ -481,13 +482,6 @@ def update_class(school_class: SchoolClass, fields: dict, languages: list[tuple[
     return school_class
 
 
-def set_join_code_active(school_class: SchoolClass, active: bool, renew: bool = False) -> SchoolClass:
-    school_class.join_code_active = active
-    if renew:
-        school_class.join_code = new_join_code()
-    return school_class
-
-
 def _new_username() -> str:
     for _attempt in range(50):
         name = f"{secrets.choice(_ADJECTIVES)}-{secrets.choice(_ANIMALS)}-{secrets.randbelow(90) + 10}"
@@ -497,9 +491,16 @@ def _new_username() -> str:
     return f"{secrets.choice(_ADJECTIVES)}-{secrets.choice(_ANIMALS)}-{secrets.token_hex(3)}"
 
 
-def _add_student(
-    school_class: SchoolClass, display_name: str, password: str, must_change: bool, with_code: bool
+def add_student(
+    school_class: SchoolClass,
+    display_name: str,
+    password: str,
+    must_change: bool,
+    with_code: bool,
+    waits_for_approval: bool = False,
 ) -> User:
+    """A new pupil account in this class; one that waits for approval gets a join request
+    instead of the membership (app/auth/join_codes.py)."""
     username = _new_username()
     student = User(
         username=username,
@@ -510,9 +511,12 @@ def _add_student(
         school_id=school_class.school_id,
         must_change_password=must_change,
     )
-    student.memberships.append(
-        ClassMembership(school_class=school_class, joined_at=utcnow(), joined_with_code=with_code)
-    )
+    if waits_for_approval:
+        student.join_request = ClassJoinRequest(school_class=school_class, requested_at=utcnow())
+    else:
+        student.memberships.append(
+            ClassMembership(school_class=school_class, joined_at=utcnow(), joined_with_code=with_code)
+        )
     db.session.add(student)
     return student
 
@@ -532,7 +536,7 @@ def create_students(school_class: SchoolClass, names: list[str], count: int, max
     cards = []
     for index in range(total):
         password = one_time_password()
-        student = _add_student(school_class, names[index] if names else "", password, must_change=True, with_code=False)
+        student = add_student(school_class, names[index] if names else "", password, must_change=True, with_code=False)
         cards.append((student, password))
     db.session.flush()
     return cards
@@ -557,17 +561,21 @@ def remove_student(school_class: SchoolClass, student: User) -> None:
     # in a chat room would otherwise keep receiving the class's exchanges until it next spoke.
     access_reduced.send(student.id)
     if not student.memberships:
-        # A pupil with no class has nothing left to do here: the account goes.
-        end_all_sessions(student)
-        try:
-            with db.session.begin_nested():
-                db.session.delete(student)
-                db.session.flush()
-        except IntegrityError:
-            # Their chat messages (or other shared work) still point at the account, and the
-            # exchange's history must keep its order: the account is closed and stripped of
-            # the pupil's name instead, so nothing of it can log in or identify them.
-            _retire_student(student)
+        delete_classless_student(student)
+
+
+def delete_classless_student(student: User) -> None:
+    """A pupil with no class has nothing left to do here: the account goes."""
+    end_all_sessions(student)
+    try:
+        with db.session.begin_nested():
+            db.session.delete(student)
+            db.session.flush()
+    except IntegrityError:
+        # Their chat messages (or other shared work) still point at the account, and the
+        # exchange's history must keep its order: the account is closed and stripped of
+        # the pupil's name instead, so nothing of it can log in or identify them.
+        _retire_student(student)
 
 
 def _retire_student(student: User) -> None:
@@ -577,18 +585,3 @@ def _retire_student(student: User) -> None:
     student.display_name = "—"
     student.password_hash = hash_password(secrets.token_urlsafe(32))
     student.timezone = None
-
-
-def join_class_with_code(code: str, display_name: str, password: str) -> User:
-    code = code.strip().upper().replace(" ", "").replace("-", "")
-    school_class = db.session.scalar(select(SchoolClass).where(SchoolClass.join_code == code))
-    if school_class is None or not school_class.join_code_active:
-        raise InvalidInput(_("This class code is not valid. Ask your teacher for the current code."), field="code")
-    if not display_name.strip():
-        raise InvalidInput(_("Enter a nickname or your first name."), field="display_name")
-    check_password_strength(password, display_name=display_name)
-    if len(school_class.memberships) >= 60:
-        raise InvalidInput(_("This class is full. Ask your teacher."), field="code")
-    student = _add_student(school_class, display_name, password, must_change=False, with_code=True)
-    db.session.flush()
-    return student

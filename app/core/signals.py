@@ -43,3 +43,6 @@ socket_left = _signals.signal("socket-left")
 # sender: the User, a teacher whose registration a coordinator or admin has just validated.
 # Sent inside the transaction; notifications tells them (in the app and by e-mail).
 teacher_validated = _signals.signal("teacher-validated")
+# sender: the ClassJoinRequest of a pupil who has just joined a class with a code that needs the
+# teacher's approval (flushed). Sent inside the transaction; notifications tells the teacher.
+pupil_waiting = _signals.signal("pupil-waiting")

@@ -40,6 +40,11 @@ def dashboard():
         return render_template("main/dashboard_teacher.html", **context)
     if current_user.is_student:
         show_username = session.pop("show_username_once", False)
+        if current_user.join_request is not None:
+            # Joined with a code that needs approval: nothing of the class until the teacher says so.
+            return render_template(
+                "main/dashboard_waiting.html", join_request=current_user.join_request, show_username=show_username
+            )
         memberships = current_user.memberships
         return render_template("main/dashboard_student.html", memberships=memberships, show_username=show_username)
     return render_template("main/dashboard_guest.html")

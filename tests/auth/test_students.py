@@ -248,7 +248,8 @@ def join(client, code, display_name="Ana", password=STUDENT_PASSWORD, confirm=No
 
 
 def test_a_student_joins_with_the_class_code_and_sees_the_username_once(client, make):
-    school_class = make.school_class(name="Mechatronik 11", join_code="K7MPQ2RS")
+    # A code without approval: the pupil is in at once (tests/auth/test_join_codes.py has the rest).
+    school_class = make.school_class(name="Mechatronik 11", join_code="K7MPQ2RS", join_code_needs_approval=False)
 
     response = join(client, " k7mp-q2rs ")
 
@@ -280,7 +281,9 @@ def test_an_inactive_or_renewed_code_is_refused(client, make, app):
     set_code("disable")
     inactive = join(client, "OLDCODE1")
     assert inactive.status_code == 400
-    assert "This class code is not valid. Ask your teacher for the current code." in field_error(inactive, "code")
+    assert "Your teacher has turned this class code off. Ask your teacher for the current code." in field_error(
+        inactive, "code"
+    )
 
     set_code("renew")
     new_code = school_class.join_code

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from app.auth.models import User
 from app.core.db import utcnow
 from app.core.mail import absolute_url, compose_mail, send_after_commit
-from app.core.signals import teacher_validated
+from app.core.signals import pupil_waiting, teacher_validated
 from app.core.timefmt import reading_in
 from app.extensions import db
 from app.modules.notifications import queries
@@ -40,6 +40,10 @@ EMAILED_ON_REQUEST_KINDS = frozenset(
 )
 
 queries.register_kind("account_validated", lambda p: _("Your CrossClass account is validated: welcome!"))
+queries.register_kind(
+    "pupil_waiting",
+    lambda p: _("%(name)s joined %(class)s with the class code and waits for your approval.", **p),
+)
 
 
 def notify_user(user_id: int, kind: str, params: dict, link: str = "") -> Notification:
@@ -81,6 +85,14 @@ def _email_if_wanted(notification: Notification) -> None:
 @teacher_validated.connect
 def _tell_validated_teacher(teacher: User, **_details) -> None:
     notify_user(teacher.id, "account_validated", {}, url_for("main.dashboard"))
+
+
+@pupil_waiting.connect
+def _tell_teacher_a_pupil_waits(request, **_details) -> None:
+    school_class = request.school_class
+    link = url_for("auth.class_detail", class_id=school_class.id, _anchor="waiting-pupils")
+    params = {"name": request.student.display_name, "class": school_class.name}
+    notify_user(school_class.teacher_id, "pupil_waiting", params, link)
 
 
 def mark_notification_read(notification: Notification) -> Notification:
