@@ -1,0 +1,154 @@
+"""The rate limit at the door: events over a user's limit refused before any work.
+
+Flask-SocketIO runs every event in a greenlet of its own, inside an app context and a
+request context made from the socket's handshake, with the session copied in and the user
+loaded by Flask-Login. Refusing a flooding pupil's events there cost all of that per event:
+one user at 1,000 events/s slowed everyone's chat from 5 to 15 ms to a second and more.
+
+So the limit sits in front of it, in python-socketio's own dispatch (Server._handle_event,
+replaced on the one server instance by install()): it runs in the socket's reading
+greenlet, on what the socket's connect noted (its owner and, in the owner's language, the
+refusal's message), and answers a refused event with the usual ack itself —
+{ok: false, error: {code: "rate_limited", message}} — with no context, no database, no
+greenlet. What passes goes on to Flask-SocketIO and the checks of socket_event unchanged
+(so malformed and unknown events still count against the limit).
+
+A socket that goes on sending while refused (more than SOCKET_FLOOD_REFUSALS refusals
+within SOCKET_FLOOD_WINDOW_SECONDS) is told why (a `rate_limited` event) and disconnected,
+and its user's connects are refused for SOCKET_FLOOD_COOLDOWN_SECONDS (in Redis too, when
+set, so every process refuses them): static/js/live.js shows a calm notice and connects
+again after that time.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from socketio import packet
+
+log = logging.getLogger(__name__)
+
+_NAMESPACE = "/"
+
+
+class _WatchedSocket:
+    __slots__ = ("cut", "notice", "refusal", "refused", "user_id", "window_started")
+
+    def __init__(self, user_id: int, refusal: dict, notice: dict):
+        self.user_id = user_id
+        self.refusal = refusal  # the ack of a refused event, translated once at connect
+        self.notice = notice  # the `rate_limited` event sent before a disconnect
+        self.window_started = 0.0
+        self.refused = 0
+        self.cut = False
+
+
+class EventGate:
+    """This process's sockets, each with its owner, and its users' cool-downs; the limit
+    itself is the app's (RealtimeState.buckets: in this process, or in Redis)."""
+
+    def __init__(self, config: dict, state):
+        self._state = state
+        namespace = config["REDIS_NAMESPACE"]
+        if config["REDIS_URL"]:
+            import redis
+
+            self._redis = redis.Redis.from_url(config["REDIS_URL"])
+        else:
+            self._redis = None
+        self._cooldown_prefix = f"{namespace}:flood:cooldown:"
+        self.refusals_allowed = config["SOCKET_FLOOD_REFUSALS"]
+        self.window_seconds = config["SOCKET_FLOOD_WINDOW_SECONDS"]
+        self.cooldown_seconds = config["SOCKET_FLOOD_COOLDOWN_SECONDS"]
+        self.sockets: dict[str, _WatchedSocket] = {}
+        self._cooldowns: dict[int, float] = {}  # user id -> monotonic end, known in this process
+
+    def watch(self, sid: str, user_id: int, refusal: dict, notice: dict) -> None:
+        self.sockets[sid] = _WatchedSocket(user_id, refusal, notice)
+
+    def forget(self, sid: str) -> None:
+        self.sockets.pop(sid, None)
+
+    def admits(self, watched: _WatchedSocket) -> bool:
+        return self._state.buckets.allow(watched.user_id)
+
+    def refused_once_more(self, watched: _WatchedSocket) -> bool:
+        """Counts a refusal; True when the socket is over SOCKET_FLOOD_REFUSALS and must go."""
+        if self.refusals_allowed <= 0:
+            return False
+        now = time.monotonic()
+        if now - watched.window_started >= self.window_seconds:
+            watched.window_started, watched.refused = now, 0
+        watched.refused += 1
+        return watched.refused > self.refusals_allowed
+
+    def start_cooldown(self, user_id: int) -> None:
+        self._cooldowns[user_id] = time.monotonic() + self.cooldown_seconds
+        if self._redis is not None:
+            try:
+                self._redis.set(f"{self._cooldown_prefix}{user_id}", 1, px=self.cooldown_seconds * 1000)
+            except Exception:
+                log.exception("could not share the cool-down of user %s", user_id)
+
+    def cooldown_remaining(self, user_id: int) -> float:
+        """Seconds until this user may connect again (0: now), on any process's word."""
+        until = self._cooldowns.get(user_id)
+        if until is not None:
+            remaining = until - time.monotonic()
+            if remaining > 0:
+                return remaining
+            del self._cooldowns[user_id]
+        if self._redis is not None:
+            try:
+                milliseconds = self._redis.pttl(f"{self._cooldown_prefix}{user_id}")
+            except Exception:
+                log.exception("could not read the cool-down of user %s", user_id)
+                return 0.0
+            if milliseconds > 0:
+                return milliseconds / 1000
+        return 0.0
+
+
+def install(server, state) -> None:
+    """Puts the app's gate (state.gate) in front of this python-socketio server's event dispatch."""
+    dispatch = server._handle_event
+
+    def gated_handle_event(eio_sid, namespace, ack_id, data):
+        gate = state.gate
+        sid = server.manager.sid_from_eio_sid(eio_sid, namespace or _NAMESPACE)
+        watched = gate.sockets.get(sid)
+        # A socket not watched (none yet: its connect did not finish) goes on to the checks.
+        if watched is None or (not watched.cut and gate.admits(watched)):
+            return dispatch(eio_sid, namespace, ack_id, data)
+        if watched.cut:
+            return None  # already told and being disconnected
+        if ack_id is not None:
+            server._send_packet(
+                eio_sid, server.packet_class(packet.ACK, namespace=namespace, id=ack_id, data=[watched.refusal])
+            )
+        if gate.refused_once_more(watched):
+            _cut_off(server, gate, sid, eio_sid, watched)
+        return None
+
+    server._handle_event = gated_handle_event
+
+
+def _cut_off(server, gate: EventGate, sid: str, eio_sid: str, watched: _WatchedSocket) -> None:
+    watched.cut = True
+    gate.start_cooldown(watched.user_id)
+    log.warning(
+        "socket %s of user %s disconnected for sending over its limit; connects refused for %s s",
+        sid,
+        watched.user_id,
+        gate.cooldown_seconds,
+    )
+    # Straight onto this socket, ahead of the disconnect (an emit through the Redis queue
+    # could arrive after it, to a socket already gone).
+    notice = {**watched.notice, "retry_after": gate.cooldown_seconds}
+    server._send_packet(eio_sid, server.packet_class(packet.EVENT, namespace=_NAMESPACE, data=["rate_limited", notice]))
+    # The Socket.IO disconnect (its handlers run: presence, the place among SOCKETS_PER_USER),
+    # then the connection under it, so a client that ignores the disconnect cannot go on
+    # sending on it. The latter outside this socket's reading greenlet, which it ends.
+    server.disconnect(sid, namespace=_NAMESPACE, ignore_queue=True)
+    server.start_background_task(server.eio.disconnect, eio_sid)
