@@ -339,8 +339,8 @@ def run(args, tmp: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quiet", type=int, default=4, help="quiet users (default 4)")
-    parser.add_argument("--rate", type=float, default=2, help="chat_send per second per quiet user (default 2)")
+    parser.add_argument("--quiet", type=int, default=6, help="quiet users (default 6)")
+    parser.add_argument("--rate", type=float, default=4, help="chat_send per second per quiet user (default 4)")
     parser.add_argument("--flood-rate", type=float, default=2000, help="flood events per second (default 2000)")
     parser.add_argument("--sockets", type=int, default=8, help="the flooder's sockets (default 8)")
     parser.add_argument("--flood-workers", type=int, default=2, help="processes sending the flood (default 2)")

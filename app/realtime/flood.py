@@ -33,7 +33,7 @@ _NAMESPACE = "/"
 
 
 class _WatchedSocket:
-    __slots__ = ("cut", "notice", "refusal", "refused", "user_id", "window_started")
+    __slots__ = ("cut", "notice", "passed", "refusal", "refused", "user_id", "window_started")
 
     def __init__(self, user_id: int, refusal: dict, notice: dict):
         self.user_id = user_id
@@ -42,6 +42,7 @@ class _WatchedSocket:
         self.window_started = 0.0
         self.refused = 0
         self.cut = False
+        self.passed = False  # admitted by its header, on its way to _handle_event
 
 
 class EventGate:
@@ -111,27 +112,89 @@ class EventGate:
 
 
 def install(server, state) -> None:
-    """Puts the app's gate (state.gate) in front of this python-socketio server's event dispatch."""
-    dispatch = server._handle_event
+    """Puts the app's gate (state.gate) in front of this python-socketio server's event dispatch.
+
+    Text events are weighed before their JSON is decoded (from the packet's header: a
+    refusal must not cost more for a larger payload); binary events, whose parts come in
+    several messages, once decoded (python-socketio's _handle_event).
+    """
+    handle_message = server._handle_eio_message
+    handle_event = server._handle_event
+
+    def gated_handle_eio_message(eio_sid, data):
+        if isinstance(data, str) and data[:1] == _TEXT_EVENT:
+            header = _event_header(data)
+            if header is not None:
+                namespace, ack_id = header
+                sid = server.manager.sid_from_eio_sid(eio_sid, namespace)
+                watched = state.gate.sockets.get(sid)
+                if watched is not None:
+                    if not _passes(server, state.gate, sid, eio_sid, watched, namespace, ack_id):
+                        return None
+                    watched.passed = True  # (not weighed again in gated_handle_event)
+                    try:
+                        return handle_message(eio_sid, data)
+                    finally:
+                        watched.passed = False
+        return handle_message(eio_sid, data)
 
     def gated_handle_event(eio_sid, namespace, ack_id, data):
-        gate = state.gate
         sid = server.manager.sid_from_eio_sid(eio_sid, namespace or _NAMESPACE)
-        watched = gate.sockets.get(sid)
         # A socket not watched (none yet: its connect did not finish) goes on to the checks.
-        if watched is None or (not watched.cut and gate.admits(watched)):
-            return dispatch(eio_sid, namespace, ack_id, data)
-        if watched.cut:
-            return None  # already told and being disconnected
-        if ack_id is not None:
-            server._send_packet(
-                eio_sid, server.packet_class(packet.ACK, namespace=namespace, id=ack_id, data=[watched.refusal])
-            )
-        if gate.refused_once_more(watched):
-            _cut_off(server, gate, sid, eio_sid, watched)
-        return None
+        watched = state.gate.sockets.get(sid)
+        if watched is not None:
+            if watched.passed:
+                watched.passed = False
+            elif not _passes(server, state.gate, sid, eio_sid, watched, namespace or _NAMESPACE, ack_id):
+                return None
+        return handle_event(eio_sid, namespace, ack_id, data)
 
+    server._handle_eio_message = gated_handle_eio_message
     server._handle_event = gated_handle_event
+
+
+_TEXT_EVENT = str(packet.EVENT)
+_MAX_ACK_ID_DIGITS = 16
+
+
+def _event_header(data: str) -> tuple[str, int | None] | None:
+    """The namespace and ack id of an encoded Socket.IO EVENT packet ('2', '/ns,' if not the
+    default one, the ack id's digits, then the JSON), or None if they cannot be read (the
+    packet then goes to python-socketio as it is, and fails there as it would have)."""
+    position = 1
+    namespace = _NAMESPACE
+    if data[1:2] == "/":
+        comma = data.find(",", 1, 256)
+        if comma < 0:
+            return None
+        namespace, position = data[1:comma], comma + 1
+    end = position
+    while end < len(data) and end - position <= _MAX_ACK_ID_DIGITS and data[end].isdigit():
+        end += 1
+    if end - position > _MAX_ACK_ID_DIGITS:
+        return None
+    return namespace, (int(data[position:end]) if end > position else None)
+
+
+def _passes(server, gate: EventGate, sid: str, eio_sid: str, watched: _WatchedSocket, namespace, ack_id) -> bool:
+    """Whether the event may go on; else it is answered (and its socket maybe cut off) here."""
+    if watched.cut:
+        return False  # already told and being disconnected
+    if gate.admits(watched):
+        return True
+    if ack_id is not None:
+        server._send_packet(
+            eio_sid, server.packet_class(packet.ACK, namespace=namespace, id=ack_id, data=[watched.refusal])
+        )
+    if gate.refused_once_more(watched):
+        _cut_off(server, gate, sid, eio_sid, watched)
+        return False
+    # This runs in the socket's reading greenlet, which goes on to the next frame already
+    # received without giving way: a flooding socket's backlog would be refused in one
+    # stretch while everyone else's events wait. Giving way after each refusal lets the
+    # other sockets in between.
+    server.sleep(0)
+    return False
 
 
 def _cut_off(server, gate: EventGate, sid: str, eio_sid: str, watched: _WatchedSocket) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import event
 from app.extensions import db
 from app.realtime import flood, limits
 from tests.conftest import REDIS_URL, ServerProcess, login_cookie, need_service, prepare_database, redis_available
+from tests.realtime.conftest import _fresh
 
 WAIT = 10
 
@@ -84,6 +85,19 @@ def test_a_refused_event_does_no_database_work_and_makes_no_context(app, browser
     assert refused.statements == 0
     assert refused.contexts == 0
     assert sock.is_connected()
+
+
+def test_a_refused_event_is_answered_from_its_header_without_decoding_it(app, browsers, make, frozen_clocks):
+    sock = browsers.connect_as(make.student(make.school_class(make.teacher())))
+    _use_up_the_burst(app, sock)
+    # Broken JSON that would be a bad_payload if it were decoded, large enough to cost.
+    _fresh(sock.socketio.server._handle_eio_message, sock.eio_sid, '24242["chat_send",' + "[" * 200_000)
+    assert _code(sock.acks["args"][0]) == "rate_limited"
+    sock.acks = None
+    # Once a token is back, the same packet goes on to be decoded, and is refused for its shape.
+    frozen_clocks.now += 1 / app.config["SOCKET_EVENTS_PER_SECOND"]
+    _fresh(sock.socketio.server._handle_eio_message, sock.eio_sid, '24243["chat_send",' + "[" * 200_000)
+    assert _code(sock.acks["args"][0]) == "bad_payload"
 
 
 def test_the_refusal_is_in_the_language_of_the_socket(app, browsers, make, frozen_clocks):
