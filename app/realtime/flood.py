@@ -22,6 +22,7 @@ again after that time.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
@@ -33,11 +34,12 @@ _NAMESPACE = "/"
 
 
 class _WatchedSocket:
-    __slots__ = ("cut", "notice", "passed", "refusal", "refused", "user_id", "window_started")
+    __slots__ = ("cut", "notice", "passed", "refusal_json", "refused", "user_id", "window_started")
 
     def __init__(self, user_id: int, refusal: dict, notice: dict):
         self.user_id = user_id
-        self.refusal = refusal  # the ack of a refused event, translated once at connect
+        # The ack of a refused event, translated once at connect, as an ACK packet's JSON.
+        self.refusal_json = json.dumps([refusal], separators=(",", ":"))
         self.notice = notice  # the `rate_limited` event sent before a disconnect
         self.window_started = 0.0
         self.refused = 0
@@ -154,6 +156,22 @@ def install(server, state) -> None:
 
 
 _TEXT_EVENT = str(packet.EVENT)
+_TEXT_ACK = str(packet.ACK)
+
+
+class _EncodedPacket:
+    """A Socket.IO packet already encoded: the refusal's JSON is made once per socket, not
+    walked and encoded again for every refused event."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def encode(self) -> str:
+        return self.text
+
+
 _MAX_ACK_ID_DIGITS = 16
 
 
@@ -183,9 +201,8 @@ def _passes(server, gate: EventGate, sid: str, eio_sid: str, watched: _WatchedSo
     if gate.admits(watched):
         return True
     if ack_id is not None:
-        server._send_packet(
-            eio_sid, server.packet_class(packet.ACK, namespace=namespace, id=ack_id, data=[watched.refusal])
-        )
+        prefix = "" if namespace == _NAMESPACE else f"{namespace},"
+        server._send_packet(eio_sid, _EncodedPacket(f"{_TEXT_ACK}{prefix}{ack_id}{watched.refusal_json}"))
     if gate.refused_once_more(watched):
         _cut_off(server, gate, sid, eio_sid, watched)
         return False
