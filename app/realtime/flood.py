@@ -5,13 +5,14 @@ request context made from the socket's handshake, with the session copied in and
 loaded by Flask-Login. Refusing a flooding pupil's events there cost all of that per event:
 one user at 1,000 events/s slowed everyone's chat from 5 to 15 ms to a second and more.
 
-So the limit sits in front of it, in python-socketio's own dispatch (Server._handle_event,
-replaced on the one server instance by install()): it runs in the socket's reading
-greenlet, on what the socket's connect noted (its owner and, in the owner's language, the
-refusal's message), and answers a refused event with the usual ack itself —
-{ok: false, error: {code: "rate_limited", message}} — with no context, no database, no
-greenlet. What passes goes on to Flask-SocketIO and the checks of socket_event unchanged
-(so malformed and unknown events still count against the limit).
+So the limit sits in front of it, in python-socketio's own dispatch (_handle_eio_message
+and _handle_event, replaced on the one server instance by install()): it runs in the
+socket's reading greenlet, on what the socket's connect noted (its owner and, in the
+owner's language, the refusal's message), and answers a refused event with the usual ack
+itself — {ok: false, error: {code: "rate_limited", message}} — with no context, no
+database, no greenlet, and for a text packet without decoding its JSON. What passes goes
+on to Flask-SocketIO and the checks of socket_event unchanged (so malformed and unknown
+events still count against the limit).
 
 A socket that goes on sending while refused (more than SOCKET_FLOOD_REFUSALS refusals
 within SOCKET_FLOOD_WINDOW_SECONDS) is told why (a `rate_limited` event) and disconnected,
