@@ -80,6 +80,18 @@ def chat_payload(channel_id: int, tag: str, index: int, n: int) -> dict:
 # ---- client processes ------------------------------------------------------------------------
 
 
+class FloodClient(LeanClient):
+    """A lean client that knows when the server has closed its connection (a cut-off)."""
+
+    closed = False
+
+    def _read_forever(self) -> None:
+        try:
+            super()._read_forever()
+        finally:
+            self.closed = True
+
+
 def quiet_main(connection, specs: list[dict], channel_id: int) -> None:
     """The quiet users: chat_send on a schedule from start to stop; each send's wall time,
     round trip (ms) and error code go back."""
@@ -144,7 +156,7 @@ def flood_main(connection, specs: list[dict], channel_id: int, reconnect: bool) 
     """Flood sockets of one user: chat_send at `rate` each from start to stop, acks counted."""
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:
-            clients = list(pool.map(lambda spec: LeanClient(spec["url"], spec["cookie"]).connect(), specs))
+            clients = list(pool.map(lambda spec: FloodClient(spec["url"], spec["cookie"]).connect(), specs))
         connection.send(("ready", None))
     except Exception as error:
         connection.send(("failed", repr(error)))
@@ -167,25 +179,31 @@ def flood_main(connection, specs: list[dict], channel_id: int, reconnect: bool) 
         while (now := time.time()) < stop:
             due = int((now - start) * rate)
             try:
+                if client.closed:
+                    raise ConnectionError("closed by the server")
                 while n < due:
                     client.emit("chat_send", chat_payload(channel_id, "flood", index, n), acked)
                     n += 1
             except Exception:
                 with lock:
                     counts["disconnected"] += 1
+                    counts["sent"] += n
                 if not reconnect:
                     return
                 while time.time() < stop:
+                    candidate = FloodClient(spec["url"], spec["cookie"])
                     try:
-                        client = LeanClient(spec["url"], spec["cookie"]).connect()
+                        client = candidate.connect()
                         with lock:
                             counts["reconnected"] += 1
                         break
                     except Exception:
+                        candidate.close()  # (refused: its connection would linger till the ping timeout)
                         with lock:
                             counts["connect_refused"] += 1
                         time.sleep(0.05)
-                n = int((time.time() - start) * rate)  # a flooder does not catch up what it missed
+                n = 0
+                start = time.time()  # a flooder does not catch up what it missed
             time.sleep(0.002)
         with lock:
             counts["sent"] += n
