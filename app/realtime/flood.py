@@ -206,12 +206,9 @@ def _passes(server, gate: EventGate, sid: str, eio_sid: str, watched: _WatchedSo
         server._send_packet(eio_sid, _EncodedPacket(f"{_TEXT_ACK}{prefix}{ack_id}{watched.refusal_json}"))
     if gate.refused_once_more(watched):
         _cut_off(server, gate, sid, eio_sid, watched)
-        return False
-    # This runs in the socket's reading greenlet, which goes on to the next frame already
-    # received without giving way: a flooding socket's backlog would be refused in one
-    # stretch while everyone else's events wait. Giving way after each refusal lets the
-    # other sockets in between.
-    server.sleep(0)
+    # No gevent.sleep(0) here to let other sockets in between refusals: tried, the quiet
+    # users' p99 under a flood was no better in bench/flood.py (a hub turn per refusal, and
+    # every other event waiting behind each flooding socket's turn).
     return False
 
 
