@@ -235,6 +235,12 @@ def load_config(environ=None, instance_dir: Path | None = None) -> dict:
         "SOCKET_MAX_PAYLOAD_BYTES": _int_setting(environ, "SOCKET_MAX_PAYLOAD_BYTES", 16_384, 256, 1 << 20),
         "SOCKET_EVENTS_PER_SECOND": _int_setting(environ, "SOCKET_EVENTS_PER_SECOND", 10, 1, 1000),
         "SOCKET_EVENT_BURST": _int_setting(environ, "SOCKET_EVENT_BURST", 20, 1, 10000),
+        # A socket refused more than SOCKET_FLOOD_REFUSALS times within SOCKET_FLOOD_WINDOW_SECONDS
+        # is disconnected, and its user's connects refused for SOCKET_FLOOD_COOLDOWN_SECONDS
+        # (app/realtime/flood.py). 0 refusals: never disconnected for it.
+        "SOCKET_FLOOD_REFUSALS": _int_setting(environ, "SOCKET_FLOOD_REFUSALS", 300, 0, 1_000_000),
+        "SOCKET_FLOOD_WINDOW_SECONDS": _int_setting(environ, "SOCKET_FLOOD_WINDOW_SECONDS", 10, 1, 3600),
+        "SOCKET_FLOOD_COOLDOWN_SECONDS": _int_setting(environ, "SOCKET_FLOOD_COOLDOWN_SECONDS", 60, 1, 86400),
         # How long a socket's session and channel checks are kept at most; a commit that
         # changes what they read drops them at once (app/realtime/auth_cache.py). 0: never kept.
         "SOCKET_AUTH_CACHE_SECONDS": _int_setting(environ, "SOCKET_AUTH_CACHE_SECONDS", 15, 0, 300),

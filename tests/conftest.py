@@ -39,6 +39,7 @@ from app.auth.models import (  # noqa: E402
 from app.auth.passwords import hash_password  # noqa: E402
 from app.core.db import utcnow  # noqa: E402
 from app.extensions import db  # noqa: E402
+from app.realtime.flood import EventGate  # noqa: E402
 from app.realtime.limits import TokenBuckets  # noqa: E402
 from app.realtime.presence import MemoryPresence  # noqa: E402
 
@@ -170,6 +171,7 @@ def _database(request):
             if isinstance(realtime.presence, MemoryPresence):
                 realtime.presence = MemoryPresence()
             realtime.buckets = TokenBuckets(realtime.buckets.rate, realtime.buckets.burst)
+            realtime.gate = EventGate(application.config, realtime)
 
 
 class FreshContextClient(FlaskClient):

@@ -51,6 +51,21 @@ def test_well_formed_values_are_taken(tmp_path):
     assert config["REMEMBER_COOKIE_SECURE"] is True
 
 
+def test_flood_limits_have_defaults_and_can_be_set(tmp_path):
+    defaults = load(tmp_path)
+    assert (
+        defaults["SOCKET_FLOOD_REFUSALS"],
+        defaults["SOCKET_FLOOD_WINDOW_SECONDS"],
+        defaults["SOCKET_FLOOD_COOLDOWN_SECONDS"],
+    ) == (300, 10, 60)
+    never_cut_off = load(
+        tmp_path, SOCKET_FLOOD_REFUSALS="0", SOCKET_FLOOD_WINDOW_SECONDS="5", SOCKET_FLOOD_COOLDOWN_SECONDS="120"
+    )
+    assert never_cut_off["SOCKET_FLOOD_REFUSALS"] == 0
+    assert never_cut_off["SOCKET_FLOOD_WINDOW_SECONDS"] == 5
+    assert never_cut_off["SOCKET_FLOOD_COOLDOWN_SECONDS"] == 120
+
+
 def test_cookie_secure_can_be_set_explicitly(tmp_path):
     behind_proxy = load(tmp_path, ALLOWED_ORIGINS="http://10.0.0.5:5000", COOKIE_SECURE="yes")
     plain = load(tmp_path, ALLOWED_ORIGINS="https://crossclass.example.eu", COOKIE_SECURE="false")
@@ -93,6 +108,10 @@ def test_cookie_secure_can_be_set_explicitly(tmp_path):
         ("MAIL_URL", "smtp://user:secret@mail.example.eu:587"),
         ("PASSWORD_RESET_MINUTES", "0"),
         ("PASSWORD_RESET_PER_ADDRESS", "many"),
+        ("SOCKET_FLOOD_REFUSALS", "-1"),
+        ("SOCKET_FLOOD_WINDOW_SECONDS", "0"),
+        ("SOCKET_FLOOD_COOLDOWN_SECONDS", "0"),
+        ("SOCKET_FLOOD_COOLDOWN_SECONDS", "a minute"),
     ],
 )
 def test_a_wrong_value_stops_start_up_naming_the_variable(tmp_path, variable, value):

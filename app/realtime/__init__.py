@@ -13,9 +13,9 @@ from flask_login import current_user
 
 from app.core.errors import AppError
 from app.extensions import db, socketio
-from app.realtime import ordering, transport
+from app.realtime import flood, ordering, transport
 from app.realtime.auth_cache import SocketAuthCache, install_invalidation
-from app.realtime.limits import TokenBuckets, payload_size
+from app.realtime.limits import SharedRateLimit, TokenBuckets, payload_size
 from app.realtime.payloads import WireJSON, shape_problem
 from app.realtime.presence import PROCESS_TTL_SECONDS, RedisPresence, make_presence
 
@@ -68,8 +68,9 @@ def bad_payload(event_name: str, reason: str) -> dict:
 def socket_event(event_name: str):
     """Registers a socket handler with the checks every event needs.
 
-    In order: the user may use real time, the rate limit (so that no malformed event gets
-    past it), the shape of the arguments (payloads.shape_problem) and their number, the
+    The rate limit comes first, before this handler and its context (app/realtime/flood.py:
+    so that no malformed event gets past it, and a refusal costs next to nothing). Then, in
+    order: the user may use real time, the shape of the arguments (payloads.shape_problem) and their number, the
     size, then the handler. The handler returns a dict (or None) for a successful ack; an
     AppError becomes {ok: false, error}; nothing raised reaches the connection and tears
     it down.
@@ -80,11 +81,8 @@ def socket_event(event_name: str):
 
         @functools.wraps(handler)
         def checked_handler(*args):
-            state = current_app.extensions["crossclass_realtime"]
             if not may_use_realtime(current_user):
                 return error_ack("unauthorized", _("Your session has ended. Please log in again."))
-            if not state.buckets.allow(current_user.id):
-                return error_ack("rate_limited", _("You are sending too fast. Please slow down."))
             problem = shape_problem(args)
             if problem is not None:
                 return bad_payload(event_name, problem)
@@ -114,11 +112,9 @@ def socket_event(event_name: str):
 
 @on_socket("*")
 def unknown_event(event_name, *args):
-    """Any event without a handler: refused with an ack, after the same rate limit."""
+    """Any event without a handler: refused with an ack, after the same rate limit (flood.py)."""
     if not may_use_realtime(current_user):
         return error_ack("unauthorized", _("Your session has ended. Please log in again."))
-    if not current_app.extensions["crossclass_realtime"].buckets.allow(current_user.id):
-        return error_ack("rate_limited", _("You are sending too fast. Please slow down."))
     name = event_name if isinstance(event_name, str) else repr(event_name)
     return refuse(name, "unknown_event", _("The server does not know this kind of message."), "no such event")
 
@@ -141,10 +137,11 @@ class SocketSessionInterface(SecureCookieSessionInterface):
 
 
 class RealtimeState:
-    """Per-app real-time state: the rate-limit buckets and the presence table."""
+    """Per-app real-time state: the rate limit and its gate, the presence table."""
 
     def __init__(self, app):
-        self.buckets = TokenBuckets(app.config["SOCKET_EVENTS_PER_SECOND"], app.config["SOCKET_EVENT_BURST"])
+        self.buckets = make_rate_limit(app.config)
+        self.gate = flood.EventGate(app.config, self)
         self.presence = make_presence(app.config["REDIS_URL"], app.config["REDIS_NAMESPACE"])
         self.socket_owners: dict[str, int] = {}  # sid -> user id, for this process's sockets
         self.auth_cache = SocketAuthCache(app.config["SOCKET_AUTH_CACHE_SECONDS"])
@@ -169,6 +166,13 @@ class RealtimeState:
             except Exception:
                 # Redis away for a moment: the next beat may still come within the TTL.
                 log.exception("presence heartbeat failed")
+
+
+def make_rate_limit(config: dict) -> TokenBuckets | SharedRateLimit:
+    rate, burst = config["SOCKET_EVENTS_PER_SECOND"], config["SOCKET_EVENT_BURST"]
+    if config["REDIS_URL"]:
+        return SharedRateLimit(config["REDIS_URL"], config["REDIS_NAMESPACE"], rate, burst)
+    return TokenBuckets(rate, burst)
 
 
 # Flask-SocketIO's default, which static/js/live.js uses too.
@@ -217,8 +221,10 @@ def init_realtime(app) -> None:
             strict_slashes=False,
             **options,
         )
-    app.extensions["crossclass_realtime"] = RealtimeState(app)
-    app.extensions["crossclass_realtime"].ordering = room_ordering
+    state = app.extensions["crossclass_realtime"] = RealtimeState(app)
+    state.ordering = room_ordering
+    # The rate limit, ahead of Flask-SocketIO's per-event context (see flood.py).
+    flood.install(socketio.server, state)
     install_invalidation()
     if type(app.session_interface) is SecureCookieSessionInterface:
         app.session_interface = SocketSessionInterface()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,15 +14,22 @@ from app.auth import queries
 from app.auth.sessions import session_id_of
 from app.core.signals import socket_left
 from app.extensions import socketio
-from app.realtime import may_use_realtime, on_socket, socket_event
+from app.realtime import error_ack, may_use_realtime, on_socket, socket_event
 from app.realtime.rooms import class_presence_room, user_room
 
 
-def _refuse(code: str, message: str):
+def _refuse(code: str, message: str, **details):
     # python-socketio sends a refusal as {message, data}; socket.io-client hands it to
     # "connect_error" as err.message and err.data. The builtin ConnectionRefusedError
     # would be replaced by a generic message and lose the code.
-    raise SocketRefused(message, {"code": code, "message": message})
+    raise SocketRefused(message, {"code": code, "message": message, **details})
+
+
+def _paused_message() -> str:
+    return _(
+        "Live updates are paused for a moment because this page sent too many messages too fast. "
+        "They start again by themselves."
+    )
 
 
 @on_socket("connect")
@@ -32,8 +41,12 @@ def on_connect(auth=None):
         _refuse("unauthorized", _("Please log in first."))
     if not may_use_realtime(current_user):
         _refuse("unauthorized", _("Your account cannot use live features yet."))
-    watched_classes = queries.class_ids_taught_by(current_user.id) if current_user.is_teacher else []
     state = current_app.extensions["crossclass_realtime"]
+    # A user disconnected for flooding (app/realtime/flood.py) stays off for the cool-down.
+    cooldown = state.gate.cooldown_remaining(current_user.id)
+    if cooldown > 0:
+        _refuse("rate_limited", _paused_message(), retry_after=math.ceil(cooldown))
+    watched_classes = queries.class_ids_taught_by(current_user.id) if current_user.is_teacher else []
     # Count this socket first, then make room: checking before adding would let simultaneous
     # connects (several tabs restoring at once) all pass the check.
     # Noted with its login session, so ending that session ends this socket on any process
@@ -45,6 +58,14 @@ def on_connect(auth=None):
     if over_limit > 0:
         _replace_oldest_sockets(current_user.id, request.sid, over_limit)
     state.socket_owners[request.sid] = current_user.id
+    # What the rate limit's gate needs to refuse this socket's events without a context:
+    # its owner, and its messages in the owner's language.
+    state.gate.watch(
+        request.sid,
+        current_user.id,
+        refusal=error_ack("rate_limited", _("You are sending too fast. Please slow down.")),
+        notice={"code": "rate_limited", "message": _paused_message()},
+    )
 
     join_room(user_room(current_user.id))
     for class_id in watched_classes:
@@ -57,6 +78,7 @@ def on_connect(auth=None):
 def on_disconnect(reason=None):
     state = current_app.extensions["crossclass_realtime"]
     state.auth_cache.forget(request.sid)
+    state.gate.forget(request.sid)
     # Not current_user: the session may have ended (logout elsewhere) while the socket
     # was open, and the socket must still be taken off its owner's count.
     user_id = state.socket_owners.pop(request.sid, None)

@@ -3,7 +3,9 @@
 import { io } from "../vendor/socket.io.esm.min.js";
 
 let socket = null;
-let replacedNotice = null; // shown while a newer window has taken this one's place
+let notice = null; // the notice shown while this page is off: {element, kind: "replaced" | "paused"}
+let pausedUntil = 0; // Date.now() until which the server refuses this user's connects (flood cool-down)
+let pauseTimer = null;
 
 export function connectLive() {
   if (!socket) {
@@ -25,35 +27,53 @@ export function connectLive() {
     // Opened in more windows than SOCKETS_PER_USER, the person's oldest window gives way to the
     // newest: it stays off until the person comes back to it (then it is the newest), so two
     // windows never take turns pushing each other out.
-    socket.on("socket_replaced", (notice) => showReplaced(notice.message));
+    socket.on("socket_replaced", (replaced) => showNotice(replaced.message, "replaced"));
     document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "visible" && replacedNotice) comeBack();
+      if (document.visibilityState === "visible" && notice?.kind === "replaced") comeBack();
     });
     // The server ends a socket when its person's access shrank (a pupil left a class): connect
     // again at once, and every room is checked anew. A refused connect (the account is gone)
     // ends there: the client does not retry a refusal.
     socket.on("disconnect", (reason) => {
-      if (reason === "io server disconnect" && !replacedNotice) socket.connect();
+      if (reason === "io server disconnect" && !notice && Date.now() >= pausedUntil) socket.connect();
+    });
+    // Sending far over the rate limit (a runaway script) gets the socket cut off and its user's
+    // connects refused for a cool-down (retry_after seconds): say so calmly and connect once
+    // when it is over, not in a loop that the server would only refuse again.
+    socket.on("rate_limited", (details) => pauseFor(details));
+    socket.on("connect_error", (error) => {
+      if (error?.data?.code === "rate_limited") pauseFor(error.data);
     });
   }
   return socket;
 }
 
-function showReplaced(message) {
-  replacedNotice?.remove();
-  replacedNotice = document.createElement("div");
-  replacedNotice.className = "flashes";
-  replacedNotice.setAttribute("role", "status");
+function pauseFor(details) {
+  const seconds = Math.max(1, Number(details.retry_after) || 60);
+  pausedUntil = Date.now() + seconds * 1000;
+  showNotice(details.message, "paused");
+  clearTimeout(pauseTimer);
+  // A little after the cool-down, spread out, so a user's tabs do not all come back at once.
+  pauseTimer = setTimeout(comeBack, seconds * 1000 + Math.random() * 2000);
+}
+
+function showNotice(message, kind) {
+  notice?.element.remove();
+  const element = document.createElement("div");
+  element.className = "flashes";
+  element.setAttribute("role", "status");
   const text = document.createElement("p");
   text.className = "alert alert-info";
   text.textContent = message;
-  replacedNotice.append(text);
-  document.querySelector("main")?.prepend(replacedNotice);
+  element.append(text);
+  document.querySelector("main")?.prepend(element);
+  notice = { element, kind };
 }
 
 function comeBack() {
-  replacedNotice?.remove();
-  replacedNotice = null;
+  if (Date.now() < pausedUntil) return; // the timer of pauseFor comes back then
+  notice?.element.remove();
+  notice = null;
   if (!socket.connected) socket.connect();
 }
 
