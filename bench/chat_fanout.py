@@ -158,7 +158,8 @@ def wait_until_subscribed(redis_url: str, channel: str, processes: int) -> None:
 
 def bench_database_url(kind: str, tmp: str) -> str:
     if kind == "sqlite":
-        return f"sqlite:///{tmp}/bench_chat.db"
+        # A new file per CrossClass run (--pairs runs several in one temporary directory).
+        return f"sqlite:///{tempfile.mkdtemp(dir=tmp)}/bench_chat.db"
     import psycopg
 
     # The bench's own database, made afresh: the test databases are never touched.
