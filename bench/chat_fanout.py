@@ -906,6 +906,12 @@ class PhaseResult:
     machine_cores: float
     server_processes: int
     client_cpu_seconds: float
+    server_cpu_seconds: float  # from the start of sending to the end of the drain
+
+    @property
+    def server_us_per_message(self) -> float:
+        """Server CPU per acked message: unlike throughput, hardly moved by other work on the machine."""
+        return self.server_cpu_seconds / self.acked * 1e6 if self.acked else float("nan")
 
     @property
     def cores_per_server(self) -> float:
@@ -970,6 +976,7 @@ class Fleet:
             pipe.send(("expect", acked))
         received = [pipe.recv()[1] for pipe in self.pipes]
         wall = time.monotonic() - wall_before
+        server_phase_cpu = sum(server.cpu_seconds() for server in servers) - cpu_before
         if all("window_cpu_seconds" in part for part in received):
             client_cores = sum(part["window_cpu_seconds"] for part in received) / window
         else:  # the thread client: over the whole phase, drain included
@@ -995,6 +1002,7 @@ class Fleet:
             machine_cores=machine_cpu / window,
             server_processes=len(servers),
             client_cpu_seconds=sum(part["cpu_seconds"] for part in received),
+            server_cpu_seconds=server_phase_cpu,
         )
 
     def close(self) -> None:
@@ -1020,7 +1028,8 @@ def report(kind: str, phase: str, result: PhaseResult) -> None:
         f"send errors: {errors}  unexpected {result.unexpected}  stray {result.stray}  "
         f"cores busy: servers {result.server_cores:.2f}, clients {result.client_cores:.2f}, "
         f"whole machine {result.machine_cores:.2f} of {os.cpu_count()}; "
-        f"client CPU {result.client_us_per_delivery:.1f} µs per delivery"
+        f"client CPU {result.client_us_per_delivery:.1f} µs per delivery; "
+        f"server CPU {result.server_us_per_message:.0f} µs per message"
     )
 
 

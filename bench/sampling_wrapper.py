@@ -13,13 +13,14 @@ import collections
 import os
 import runpy
 import sys
+import tempfile
 import time
 
 SAMPLE_SECONDS = 0.001
 # Samples start after this many seconds (start-up, logins, warm-up and rate phase: about 18 s
 # with `--warmup 1`), so that they show the saturation phase.
 SKIP_SECONDS = float(os.environ.get("PROFILE_SKIP_SECONDS", "0"))
-OUT = os.environ.get("PROFILE_OUT", "/tmp/sampling_profile.txt")
+OUT = os.environ.get("PROFILE_OUT", os.path.join(tempfile.gettempdir(), "sampling_profile.txt"))
 real_sleep = time.sleep  # gevent's patch of time.sleep must not reach this thread
 inclusive: collections.Counter = collections.Counter()
 innermost: collections.Counter = collections.Counter()
