@@ -918,6 +918,10 @@ class PhaseResult:
         return self.server_cores / self.server_processes
 
     @property
+    def server_us_per_delivery(self) -> float:
+        return self.server_cpu_seconds / self.deliveries * 1e6 if self.deliveries else float("nan")
+
+    @property
     def client_us_per_delivery(self) -> float:
         return self.client_cpu_seconds / self.deliveries * 1e6 if self.deliveries else float("nan")
 
@@ -1185,7 +1189,9 @@ def summarise(pairs: list[dict], args) -> None:
             f"pair {number}: saturation deliveries/s crossclass/bare {ratio:.2f} "
             f"({chat.per_second:.0f} / {bare.per_second:.0f}); cores per server process: "
             f"crossclass {chat.cores_per_server:.2f}, bare {bare.cores_per_server:.2f}; clients "
-            f"{chat.client_cores:.2f} and {bare.client_cores:.2f}: "
+            f"{chat.client_cores:.2f} and {bare.client_cores:.2f}; server CPU per delivery crossclass "
+            f"{chat.server_us_per_delivery:.1f} µs, bare {bare.server_us_per_delivery:.1f} µs "
+            f"(bare/crossclass {bare.server_us_per_delivery / chat.server_us_per_delivery:.2f}): "
             + (
                 "VALID (the bare server is CPU-bound)"
                 if valid
