@@ -57,11 +57,16 @@ def create_app(overrides: dict | None = None, environ=None) -> Flask:
         with app.app_context():
             ping_after_idle(db.engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
     else:
-        from app.core.db import serving_under_gevent, wait_for_sqlite_lock_cooperatively
+        from app.core.db import (
+            commit_sqlite_off_the_event_loop,
+            serving_under_gevent,
+            wait_for_sqlite_lock_cooperatively,
+        )
 
         if serving_under_gevent():
             with app.app_context():
                 wait_for_sqlite_lock_cooperatively(db.engine)
+                commit_sqlite_off_the_event_loop(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)

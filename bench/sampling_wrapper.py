@@ -20,11 +20,16 @@ SAMPLE_SECONDS = 0.001
 # Samples start after this many seconds (start-up, logins, warm-up and rate phase: about 18 s
 # with `--warmup 1`), so that they show the saturation phase.
 SKIP_SECONDS = float(os.environ.get("PROFILE_SKIP_SECONDS", "0"))
+# ... and stop after this many (default: never), to look at the rate phase alone.
+SAMPLE_FOR_SECONDS = float(os.environ.get("PROFILE_SECONDS", "inf"))
 OUT = os.environ.get("PROFILE_OUT", os.path.join(tempfile.gettempdir(), "sampling_profile.txt"))
 real_sleep = time.sleep  # gevent's patch of time.sleep must not reach this thread
 inclusive: collections.Counter = collections.Counter()
 innermost: collections.Counter = collections.Counter()
 totals = {"busy": 0, "idle": 0}
+# Functions whose samples are also counted by the line they were on ("path:function", comma-separated).
+FOCUS = set(filter(None, os.environ.get("PROFILE_FOCUS", "").split(",")))
+by_line: collections.Counter = collections.Counter()
 
 
 def label(frame) -> str:
@@ -40,7 +45,8 @@ def label(frame) -> str:
 def sample_forever(main_id: int) -> None:
     real_sleep(SKIP_SECONDS)
     written = time.monotonic()
-    while True:
+    end = written + SAMPLE_FOR_SECONDS
+    while time.monotonic() < end:
         real_sleep(SAMPLE_SECONDS)
         frame = sys._current_frames().get(main_id)
         if frame is None:
@@ -56,16 +62,22 @@ def sample_forever(main_id: int) -> None:
             if name not in seen:
                 seen.add(name)
                 inclusive[name] += 1
+                if name in FOCUS:
+                    by_line[f"{name}:{frame.f_lineno}"] += 1
             frame = frame.f_back
         if time.monotonic() - written > 2:
             written = time.monotonic()
             write()
+    write()
 
 
 def write() -> None:
     busy = max(1, totals["busy"])
     lines = [f"busy samples {totals['busy']}, idle (hub) {totals['idle']}", "", "inclusive:"]
     lines += [f"{count / busy:6.1%}  {name}" for name, count in inclusive.most_common(120)]
+    if FOCUS:
+        lines += ["", "focus, by line:"]
+        lines += [f"{count / busy:6.1%}  {name}" for name, count in sorted(by_line.items())]
     lines += ["", "self:"]
     lines += [f"{count / busy:6.1%}  {name}" for name, count in innermost.most_common(60)]
     with open(OUT, "w") as out:
