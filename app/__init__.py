@@ -112,8 +112,22 @@ def _init_login(app: Flask, login_manager) -> None:
     login_manager.login_message = lazy_gettext("Please log in to see this page.")
     # "strong" would log out a whole school whenever its shared router changes address.
     login_manager.session_protection = "basic"
+    login_manager._session_identifier_generator = _login_identifier_of_environ
     # Socket events keep their last check while nothing it read has changed (see there).
     login_manager.user_loader(cached_user_loader(load_session_user))
+
+
+def _login_identifier_of_environ() -> str:
+    """Flask-Login's session-protection identifier (a SHA-512 of address and user agent),
+    made once per WSGI environ: every event of a socket runs on its handshake's environ, and
+    hashed the same two headers again for each (about 2 % of a chat message's CPU)."""
+    from flask_login.utils import _create_identifier
+
+    environ = request.environ
+    identifier = environ.get("crossclass.login_identifier")
+    if identifier is None:
+        identifier = environ["crossclass.login_identifier"] = _create_identifier()
+    return identifier
 
 
 def _select_locale():

@@ -222,11 +222,16 @@ def _attach_copy(session: Session, copy):
             value = _attach_copy(session, value)
         values[name] = value
     instance = state.manager.new_instance()
-    instance_state(instance).dict.update(values)
-    make_transient_to_detached(instance)  # its values count as loaded, its key as its row's
+    attached = instance_state(instance)
+    attached.dict.update(values)
+    # What make_transient_to_detached() found for the copy holds for this one too: the row's
+    # key, and the columns left out as expired (read from the database if an event uses
+    # them); its values count as loaded, as nothing marks them changed.
+    attached.key = state.key
+    attached.expired_attributes = set(state.expired_attributes)
     # (session.add() would cascade through every relationship of the mapper; there is
     # nothing to cascade to but the copies attached above.)
-    session._update_impl(instance_state(instance))
+    session._update_impl(attached)
     return instance
 
 
