@@ -119,7 +119,7 @@ def cached_check(key, scopes: Iterable[str], check: Callable[[], object], keep: 
     """In a socket event: what `check` found for this socket under `key`, while nothing in
     its scopes changed; else `check()` (which raises or returns None to refuse: neither is
     kept). `keep` makes a detached copy of a result to store, `restore` turns that copy into
-    the result for this event (merging its objects into this event's database session)."""
+    the result for this event (attaching its objects to this event's database session)."""
     sid, cache = _socket_cache()
     if cache is None:
         return check()
