@@ -57,11 +57,16 @@ def create_app(overrides: dict | None = None, environ=None) -> Flask:
         with app.app_context():
             ping_after_idle(db.engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
     else:
-        from app.core.db import serving_under_gevent, wait_for_sqlite_lock_cooperatively
+        from app.core.db import (
+            commit_sqlite_off_the_event_loop,
+            serving_under_gevent,
+            wait_for_sqlite_lock_cooperatively,
+        )
 
         if serving_under_gevent():
             with app.app_context():
                 wait_for_sqlite_lock_cooperatively(db.engine)
+                commit_sqlite_off_the_event_loop(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
@@ -107,8 +112,22 @@ def _init_login(app: Flask, login_manager) -> None:
     login_manager.login_message = lazy_gettext("Please log in to see this page.")
     # "strong" would log out a whole school whenever its shared router changes address.
     login_manager.session_protection = "basic"
+    login_manager._session_identifier_generator = _login_identifier_of_environ
     # Socket events keep their last check while nothing it read has changed (see there).
     login_manager.user_loader(cached_user_loader(load_session_user))
+
+
+def _login_identifier_of_environ() -> str:
+    """Flask-Login's session-protection identifier (a SHA-512 of address and user agent),
+    made once per WSGI environ: every event of a socket runs on its handshake's environ, and
+    hashed the same two headers again for each (about 2 % of a chat message's CPU)."""
+    from flask_login.utils import _create_identifier
+
+    environ = request.environ
+    identifier = environ.get("crossclass.login_identifier")
+    if identifier is None:
+        identifier = environ["crossclass.login_identifier"] = _create_identifier()
+    return identifier
 
 
 def _select_locale():

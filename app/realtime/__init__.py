@@ -94,7 +94,10 @@ def socket_event(event_name: str):
                 return error_ack("payload_too_large", _("This message is too large to send."))
             try:
                 result = handler(*args)
-                db.session.commit()
+                # (Nothing began since a send's group commit ended its transaction: an empty
+                # commit would still run the session's whole commit and expire its objects.)
+                if db.session().in_transaction():
+                    db.session.commit()
             except AppError as error:
                 db.session.rollback()
                 return error_ack(error.code, error.message)
