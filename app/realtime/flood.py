@@ -18,16 +18,22 @@ A socket that goes on sending while refused (more than SOCKET_FLOOD_REFUSALS ref
 within SOCKET_FLOOD_WINDOW_SECONDS) is told why (a `rate_limited` event) and disconnected,
 and its user's connects are refused for SOCKET_FLOOD_COOLDOWN_SECONDS (in Redis too, when
 set, so every process refuses them): static/js/live.js shows a calm notice and connects
-again after that time.
+again after that time. Its reconnects with the same login cookie are refused here too, at
+the Socket.IO connect, before any context (a client that ignores the cool-down and connects
+again and again cost about 4 ms each through the connect handler); other sockets of the
+user (another process, another login) are refused by the connect handler (sockets.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import math
 import time
 
 from socketio import packet
+from werkzeug.http import parse_cookie
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +73,10 @@ class EventGate:
         self.cooldown_seconds = config["SOCKET_FLOOD_COOLDOWN_SECONDS"]
         self.sockets: dict[str, _WatchedSocket] = {}
         self._cooldowns: dict[int, float] = {}  # user id -> monotonic end, known in this process
+        self._session_cookie_name = config["SESSION_COOKIE_NAME"]
+        # Digest of a cut-off socket's login cookie -> (monotonic end, its paused notice): its
+        # reconnects are refused by handshake alone (install's gated_handle_connect).
+        self._cut_logins: dict[str, tuple[float, dict]] = {}
 
     def watch(self, sid: str, user_id: int, refusal: dict, notice: dict) -> None:
         self.sockets[sid] = _WatchedSocket(user_id, refusal, notice)
@@ -87,13 +97,41 @@ class EventGate:
         watched.refused += 1
         return watched.refused > self.refusals_allowed
 
-    def start_cooldown(self, user_id: int) -> None:
-        self._cooldowns[user_id] = time.monotonic() + self.cooldown_seconds
+    def _login_of(self, environ: dict | None) -> str | None:
+        """A digest of the handshake's login cookie (the cookie itself is not kept)."""
+        cookie = parse_cookie((environ or {}).get("HTTP_COOKIE", "")).get(self._session_cookie_name)
+        return hashlib.sha256(cookie.encode()).hexdigest() if cookie else None
+
+    def start_cooldown(self, user_id: int, environ: dict | None, notice: dict) -> None:
+        now = time.monotonic()
+        self._cooldowns[user_id] = now + self.cooldown_seconds
+        login = self._login_of(environ)
+        if login is not None:
+            # Expired ones go first: the table holds only logins cut off within a cool-down.
+            for key in [key for key, (until, _notice) in self._cut_logins.items() if until <= now]:
+                del self._cut_logins[key]
+            self._cut_logins[login] = (now + self.cooldown_seconds, notice)
         if self._redis is not None:
             try:
                 self._redis.set(f"{self._cooldown_prefix}{user_id}", 1, px=self.cooldown_seconds * 1000)
             except Exception:
                 log.exception("could not share the cool-down of user %s", user_id)
+
+    def handshake_refusal(self, environ: dict | None) -> dict | None:
+        """The connect refusal for a handshake whose login was cut off in this process and is
+        still cooling down ({message, data} as python-socketio sends it), or None."""
+        if not self._cut_logins:
+            return None
+        login = self._login_of(environ)
+        cut = self._cut_logins.get(login) if login is not None else None
+        if cut is None:
+            return None
+        remaining = cut[0] - time.monotonic()
+        if remaining <= 0:
+            del self._cut_logins[login]
+            return None
+        notice = {**cut[1], "retry_after": math.ceil(remaining)}
+        return {"message": notice["message"], "data": notice}
 
     def cooldown_remaining(self, user_id: int) -> float:
         """Seconds until this user may connect again (0: now), on any process's word."""
@@ -123,6 +161,15 @@ def install(server, state) -> None:
     """
     handle_message = server._handle_eio_message
     handle_event = server._handle_event
+    handle_connect = server._handle_connect
+
+    def gated_handle_connect(eio_sid, namespace, data):
+        refusal = state.gate.handshake_refusal(server.environ.get(eio_sid))
+        if refusal is not None:
+            packet_out = server.packet_class(packet.CONNECT_ERROR, data=refusal, namespace=namespace or _NAMESPACE)
+            server._send_packet(eio_sid, packet_out)
+            return None
+        return handle_connect(eio_sid, namespace, data)
 
     def gated_handle_eio_message(eio_sid, data):
         if isinstance(data, str) and data[:1] == _TEXT_EVENT:
@@ -154,6 +201,7 @@ def install(server, state) -> None:
 
     server._handle_eio_message = gated_handle_eio_message
     server._handle_event = gated_handle_event
+    server._handle_connect = gated_handle_connect
 
 
 _TEXT_EVENT = str(packet.EVENT)
@@ -214,7 +262,7 @@ def _passes(server, gate: EventGate, sid: str, eio_sid: str, watched: _WatchedSo
 
 def _cut_off(server, gate: EventGate, sid: str, eio_sid: str, watched: _WatchedSocket) -> None:
     watched.cut = True
-    gate.start_cooldown(watched.user_id)
+    gate.start_cooldown(watched.user_id, server.environ.get(eio_sid), watched.notice)
     log.warning(
         "socket %s of user %s disconnected for sending over its limit; connects refused for %s s",
         sid,

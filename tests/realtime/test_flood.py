@@ -154,6 +154,37 @@ def test_a_socket_that_goes_on_is_cut_off_and_its_user_kept_off_for_the_cooldown
     assert back.emit("presence_sync", {}, callback=True)["ok"] is True
 
 
+def test_a_cut_off_login_is_refused_at_the_handshake_without_a_context(app, browsers, make, frozen_clocks):
+    """A client that ignores the cool-down and connects again and again is refused from its
+    login cookie alone; another login of the same user is refused by the connect handler."""
+    student = make.student(make.school_class(make.teacher()))
+    http = browsers.http(student)
+    flooder = browsers.socket(http)
+    _use_up_the_burst(app, flooder)
+    for _ in range(app.config["SOCKET_FLOOD_REFUSALS"] + 1):
+        flooder.emit("presence_sync", {}, callback=True)
+    assert not flooder.is_connected()
+
+    with WorkCounter(app) as reconnect:
+        again = browsers.socket(http)
+    assert not again.is_connected()
+    assert again.refusal["data"]["code"] == "rate_limited"
+    assert again.refusal["data"]["message"].startswith("Live updates are paused for a moment")
+    assert 0 < again.refusal["data"]["retry_after"] <= app.config["SOCKET_FLOOD_COOLDOWN_SECONDS"]
+    assert (reconnect.contexts, reconnect.statements) == (0, 0)
+
+    # The counter sees a connect that does go through the handler.
+    other_login = browsers.http(student)
+    with WorkCounter(app) as handled:
+        elsewhere = browsers.socket(other_login)
+    assert handled.contexts >= 1
+    assert not elsewhere.is_connected()
+    assert elsewhere.refusal["data"]["code"] == "rate_limited"
+
+    frozen_clocks.now += app.config["SOCKET_FLOOD_COOLDOWN_SECONDS"] + 1
+    assert browsers.socket(http).is_connected()
+
+
 def test_refusals_spread_over_time_do_not_cut_a_socket_off(app, browsers, make, frozen_clocks):
     sock = browsers.connect_as(make.student(make.school_class(make.teacher())))
     for _ in range(3):
