@@ -39,9 +39,9 @@ def file_named(name: str, content: bytes) -> FileStorage:
     return FileStorage(stream=io.BytesIO(content), filename=name)
 
 
-def jpeg_bytes(size=(64, 48), exif=None, colour=(200, 30, 30)) -> bytes:
+def jpeg_bytes(size=(64, 48), colour=(200, 30, 30), **metadata) -> bytes:
     out = io.BytesIO()
-    Image.new("RGB", size, colour).save(out, "JPEG", **({"exif": exif} if exif is not None else {}))
+    Image.new("RGB", size, colour).save(out, "JPEG", **metadata)
     return out.getvalue()
 
 

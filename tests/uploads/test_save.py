@@ -109,7 +109,9 @@ def test_gps_and_other_exif_are_gone_and_the_orientation_is_applied(exchange, st
     exif[0x010F] = "PhoneMaker"
     gps = exif.get_ifd(GPS_IFD)
     gps.update({1: "N", 2: (41.0, 9.0, 30.0), 3: "W", 4: (8.0, 36.0, 0.0)})
-    original = jpeg_bytes(size=(64, 48), exif=exif)
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><exif:GPSLatitude>41,9.5N</exif:GPSLatitude></x:xmpmeta>'
+    original = jpeg_bytes(size=(64, 48), exif=exif, xmp=xmp, comment=b"Ana at home")
+    assert b"GPSLatitude" in original and b"Ana at home" in original
     assert Image.open(io.BytesIO(original)).getexif().get_ifd(GPS_IFD)  # the test's photo has a place
 
     upload = save(exchange, "workshop.jpeg", original)
@@ -119,6 +121,7 @@ def test_gps_and_other_exif_are_gone_and_the_orientation_is_applied(exchange, st
     assert image.format == "JPEG" and upload.media_type == "image/jpeg"
     assert len(image.getexif()) == 0 and not image.getexif().get_ifd(GPS_IFD)
     assert "exif" not in image.info and b"PhoneMaker" not in stored and b"Exif" not in stored
+    assert b"GPSLatitude" not in stored and b"xmpmeta" not in stored and b"Ana at home" not in stored
     assert (image.width, image.height) == (48, 64) == (upload.width, upload.height)
     assert upload.sha256 == hashlib.sha256(stored).hexdigest() and upload.size_bytes == len(stored)
     assert upload.filename == "workshop.jpg"

@@ -61,8 +61,11 @@ def reencode_image(content: bytes, sniffed_type: str, max_pixels: int, thumbnail
             image = image.convert("RGBA" if has_alpha else "RGB")
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
             raise ImageRefused("unreadable") from None
-    # A new image of the pixels alone: nothing of the original's info dict can follow it.
-    clean = Image.frombytes(image.mode, image.size, image.tobytes())
+    # The pixels alone: Pillow writes EXIF, XMP and comments it finds in `info` (XMP since
+    # Pillow 11), so that dict is emptied. (A copy through tobytes() would be as clean but
+    # holds the GIL, and the event loop with it, for a tenth of a second per 12 megapixels.)
+    clean = image
+    clean.info = {}
     keep_icc = {"icc_profile": icc_profile} if icc_profile and len(icc_profile) <= _MAX_ICC_BYTES else {}
     media_type = PNG if has_alpha or sniffed_type == GIF else JPEG
     encoded = _encode(clean, media_type, keep_icc)
@@ -74,7 +77,9 @@ def reencode_image(content: bytes, sniffed_type: str, max_pixels: int, thumbnail
 def _encode(image: Image.Image, media_type: str, extra: dict) -> bytes:
     out = io.BytesIO()
     if media_type == JPEG:
-        image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, **extra)
+        # Without optimize=True: its extra Huffman pass holds the GIL (the event loop) for
+        # about 100 ms per 12 megapixels, for files only a few per cent smaller.
+        image.save(out, "JPEG", quality=JPEG_QUALITY, **extra)
     else:
         image.save(out, "PNG", optimize=False, **extra)
     return out.getvalue()
