@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gevent import monkey  # noqa: E402
+from gevent import monkey
 
 monkey.patch_all()
 
