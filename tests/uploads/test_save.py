@@ -6,7 +6,7 @@ import hashlib
 import io
 
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -125,6 +125,21 @@ def test_gps_and_other_exif_are_gone_and_the_orientation_is_applied(exchange, st
     assert (image.width, image.height) == (48, 64) == (upload.width, upload.height)
     assert upload.sha256 == hashlib.sha256(stored).hexdigest() and upload.size_bytes == len(stored)
     assert upload.filename == "workshop.jpg"
+
+
+def test_text_chunks_and_exif_of_a_png_are_gone(exchange, store):
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # (Pillow writes no EXIF chunk for a GPS block alone)
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (41.0, 9.0, 30.0)})
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Location", "Rua das Flores 12, Porto")
+    original = io.BytesIO()
+    Image.new("RGBA", (30, 20), (1, 2, 3, 100)).save(original, "PNG", pnginfo=text, exif=exif)
+    assert b"Rua das Flores" in original.getvalue() and b"eXIf" in original.getvalue()
+    upload = save(exchange, "map.png", original.getvalue())
+    stored = read_stored(store, upload.storage_key)
+    assert upload.media_type == "image/png" and b"Rua das Flores" not in stored and b"eXIf" not in stored
+    assert len(Image.open(io.BytesIO(stored)).getexif()) == 0
 
 
 def test_an_image_gets_a_smaller_thumbnail(app, exchange, store):

@@ -81,7 +81,9 @@ def save_upload(file_storage, *, owner_kind: str, owner_id: int | None, project:
     media_type = detect_media_type(content)
     if media_type is None:
         raise InvalidInput(_("This kind of file cannot be uploaded.") + " " + allowed_types_message(), field="file")
-    _check_quota(project, uploader, len(content), lock=False)
+    # Before the costly re-encoding: a full quota refuses at once. An image's stored size is
+    # known only afterwards (it is checked then), so here it counts as nothing.
+    _check_quota(project, uploader, 0 if media_type in IMAGE_TYPES else len(content), lock=False)
 
     width = height = None
     thumbnail = None
