@@ -10,7 +10,7 @@ from app.modules.uploads.queries import may_read, upload_by_token
 
 # Whatever a file holds, opened from our origin it may run nothing, load nothing, and be
 # framed by nobody: a PDF viewer or an image opened in its own tab stays inert.
-UPLOAD_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'self'"
+UPLOAD_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'"
 
 
 @login_required
