@@ -74,6 +74,12 @@ def test_svg_html_executables_and_other_zips_are_refused(exchange, store, name, 
     assert upload_count() == 0 and stored_files(store) == []
 
 
+def test_an_empty_file_is_refused(exchange, store):
+    with pytest.raises(InvalidInput, match="empty"):
+        save(exchange, "nothing.pdf", b"")
+    assert upload_count() == 0
+
+
 def test_a_file_over_the_size_limit_is_refused(app, exchange, store, monkeypatch):
     monkeypatch.setitem(app.config, "UPLOAD_MAX_BYTES", 2048)
     with pytest.raises(InvalidInput, match="too large"):
