@@ -271,3 +271,17 @@ def test_deleting_an_upload_removes_its_files_once_committed(exchange, store):
 )
 def test_file_names_are_cleaned_for_display_and_given_the_real_extension(given, expected):
     assert display_filename(given, "application/pdf") == expected
+
+
+def test_a_removed_pupils_uploads_stay_with_the_exchange_and_the_account_is_closed(exchange, store):
+    from app.auth.models import AccountStatus, User
+    from app.auth.operations import remove_student
+
+    pupil = exchange.porto_pupils[0]
+    upload = save(exchange, "our-workshop.jpg", jpeg_bytes(), uploader=pupil)
+    db.session.commit()
+    remove_student(exchange.porto, pupil)
+    db.session.commit()
+    closed = db.session.get(User, pupil.id)
+    assert closed is not None and closed.status == AccountStatus.DISABLED and closed.display_name == "—"
+    assert db.session.get(Upload, upload.id) is not None and len(stored_files(store)) == 2
