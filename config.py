@@ -185,6 +185,7 @@ def load_config(environ=None, instance_dir: Path | None = None) -> dict:
     environ = os.environ if environ is None else environ
     instance_dir = instance_dir or INSTANCE_DIR
     port = _int_setting(environ, "PORT", 5000, 1, 65535)
+    upload_max_bytes = _int_setting(environ, "UPLOAD_MAX_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024)
     origins = _allowed_origins(environ, port)
     database_url = _database_url(environ, instance_dir)
     every_origin_https = all(origin.startswith("https://") for origin in origins)
@@ -267,8 +268,23 @@ def load_config(environ=None, instance_dir: Path | None = None) -> dict:
             "distance": 0.10,
             "preferred_country": 0.05,
         },
-        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # A request may carry one upload of UPLOAD_MAX_BYTES and its form around it.
+        "MAX_CONTENT_LENGTH": max(16 * 1024 * 1024, upload_max_bytes + 1024 * 1024),
         # E-mail (app/core/mail.py): SMTP from MAIL_URL, else .eml files in MAIL_OUTBOX_DIR.
+        # Uploads (app/modules/uploads): one file's size, an image's pixels (a small PNG can
+        # claim 50 000 x 50 000 and take gigabytes once decoded), an exchange's total, and
+        # what one person may upload in 24 hours.
+        "UPLOAD_MAX_BYTES": upload_max_bytes,
+        "UPLOAD_IMAGE_MAX_PIXELS": _int_setting(environ, "UPLOAD_IMAGE_MAX_PIXELS", 50_000_000, 10_000, 200_000_000),
+        "UPLOAD_THUMBNAIL_PIXELS": _int_setting(environ, "UPLOAD_THUMBNAIL_PIXELS", 400, 64, 2000),
+        "UPLOAD_PROJECT_QUOTA_BYTES": _int_setting(
+            environ, "UPLOAD_PROJECT_QUOTA_BYTES", 1024 * 1024 * 1024, 1024 * 1024, 1024**4
+        ),
+        "UPLOADS_PER_USER_PER_DAY": _int_setting(environ, "UPLOADS_PER_USER_PER_DAY", 100, 1, 100_000),
+        "UPLOAD_BYTES_PER_USER_PER_DAY": _int_setting(
+            environ, "UPLOAD_BYTES_PER_USER_PER_DAY", 200 * 1024 * 1024, 1024 * 1024, 1024**4
+        ),
+        "UPLOAD_STORAGE_DIR": environ.get("UPLOAD_STORAGE_DIR", "").strip() or str(instance_dir / "uploads"),
         "MAIL_SMTP": mail_smtp,
         "MAIL_FROM": _mail_from(environ, mail_smtp),
         "MAIL_OUTBOX_DIR": str(instance_dir / "outbox"),

@@ -252,3 +252,17 @@ def test_the_reorder_window_is_bounded(tmp_path):
         load(tmp_path, SOCKET_REORDER_WINDOW_MS="2001")
     with pytest.raises(ConfigError, match="SOCKET_REORDER_WINDOW_MS must be a whole number"):
         load(tmp_path, SOCKET_REORDER_WINDOW_MS="0.1")
+
+
+def test_upload_limits_are_checked_and_the_request_limit_follows_the_file_limit(tmp_path):
+    from config import ConfigError, load_config
+
+    base = {"SECRET_KEY": "k" * 40}
+    defaults = load_config(base, tmp_path)
+    assert defaults["UPLOAD_MAX_BYTES"] == 10 * 1024 * 1024
+    assert defaults["MAX_CONTENT_LENGTH"] == 16 * 1024 * 1024
+    assert defaults["UPLOAD_STORAGE_DIR"] == str(tmp_path / "uploads")
+    larger = load_config({**base, "UPLOAD_MAX_BYTES": str(50 * 1024 * 1024)}, tmp_path)
+    assert larger["MAX_CONTENT_LENGTH"] == 51 * 1024 * 1024
+    with pytest.raises(ConfigError, match="UPLOAD_IMAGE_MAX_PIXELS must be between"):
+        load_config({**base, "UPLOAD_IMAGE_MAX_PIXELS": "999999999999"}, tmp_path)

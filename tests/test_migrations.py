@@ -153,3 +153,21 @@ def test_existing_class_codes_get_a_week_from_the_upgrade_and_need_approval(tmp_
         assert "join_code_expires_at" not in columns and "join_code_needs_approval" not in columns
         tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         assert "class_join_request" not in tables
+
+
+def test_the_upload_table_comes_and_goes_with_its_migration(tmp_path):
+    path = tmp_path / "uploads.db"
+    url = f"sqlite:///{path}"
+    prepare_database(url, seed=True)
+
+    def tables() -> list[str]:
+        with sqlite3.connect(path) as connection:
+            return [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+
+    assert "upload" in tables()
+    _flask_db(url, "downgrade", "5d0c4e2a9b17")
+    assert "upload" not in tables() and "school_class" in tables()
+    _flask_db(url, "upgrade")
+    with sqlite3.connect(path) as connection:
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(upload)")}
+    assert {"token", "owner_kind", "project_id", "media_type", "storage_key", "thumbnail_key", "sha256"} <= columns

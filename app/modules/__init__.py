@@ -13,11 +13,14 @@ def register_modules(app) -> None:
     from app.modules.notifications.blueprint import bp as notifications_bp
     from app.modules.projects import models as project_models  # noqa: F401
     from app.modules.projects.blueprint import bp as projects_bp
+    from app.modules.uploads import models as upload_models  # noqa: F401
+    from app.modules.uploads.blueprint import bp as uploads_bp
 
     app.register_blueprint(matching_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(projects_bp)
     app.register_blueprint(chat_bp)
+    app.register_blueprint(uploads_bp)
     _register_template_helpers(app)
 
 
