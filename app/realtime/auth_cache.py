@@ -10,12 +10,12 @@ changes anything it was drawn from:
 
 - every entry belongs to scopes (a user, a project, or everyone), and a socket holding an
   entry is in a Socket.IO room per scope ("auth:user:5");
-- after a commit that touched a watched model (each module names the models its checks
-  read, and the scopes a change of each touches, with watch_changes() next to the model:
-  sessions, accounts, classes, memberships, teams, channels, mutes …), the rooms of the
-  scopes it touched are closed (at its flush too, for checks reading through the same transaction). Socket.IO
-  closes a room on every process (with Redis, through the message queue), so entries on
-  other processes go too;
+- after a commit that touched a watched model (sessions, accounts, classes, memberships,
+  teams, channels, mutes …: each module names those of its models that checks read, and
+  the scopes a change of each touches, with watch_changes() next to the model), the rooms
+  of the scopes it touched are closed (at its flush too, for checks reading through the
+  same transaction). Socket.IO closes a room on every process (with Redis, through the
+  message queue), so entries on other processes go too;
 - an entry counts only while its socket is still in each of its rooms, and was put
   there for this entry or after it: a socket that left a room and joined it again for a
   newer entry does not revive the older one;
