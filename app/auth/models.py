@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import TimestampMixin, UTCDateTime, enum_column, utcnow
 from app.extensions import db
+from app.realtime.auth_cache import everyone, watch_changes
+from app.realtime.rooms import EVERYONE_SCOPE, user_scope
 
 
 class SchoolKind(enum.StrEnum):
@@ -241,3 +243,14 @@ class ClassJoinRequest(db.Model):
 
     school_class: Mapped[SchoolClass] = relationship(back_populates="join_requests")
     student: Mapped[User] = relationship(back_populates="join_request")
+
+
+# What a socket's kept session check reads (app/auth/sessions.py load_session_user, through
+# app/realtime/auth_cache.py), and whose checks a change of each voids. Rare and felt by many:
+# a class's teacher or school, a school's coordinators. A deleted account may have taught
+# classes (its classes go with it).
+watch_changes(School, everyone)
+watch_changes(SchoolClass, everyone)
+watch_changes(User, lambda row, deleted: [EVERYONE_SCOPE] if deleted else [user_scope(row.id)])
+watch_changes(UserSession, lambda row, _deleted: [user_scope(row.user_id)])
+watch_changes(ClassMembership, lambda row, _deleted: [user_scope(row.student_id)])

@@ -10,11 +10,12 @@ changes anything it was drawn from:
 
 - every entry belongs to scopes (a user, a project, or everyone), and a socket holding an
   entry is in a Socket.IO room per scope ("auth:user:5");
-- after a commit that touched a watched model (see _watched_models: sessions, accounts,
-  classes, memberships, teams, channels, mutes …), the rooms of the scopes it touched are
-  closed (at its flush too, for checks reading through the same transaction). Socket.IO
-  closes a room on every process (with Redis, through the message queue), so entries on
-  other processes go too;
+- after a commit that touched a watched model (sessions, accounts, classes, memberships,
+  teams, channels, mutes …: each module names those of its models that checks read, and
+  the scopes a change of each touches, with watch_changes() next to the model), the rooms
+  of the scopes it touched are closed (at its flush too, for checks reading through the
+  same transaction). Socket.IO closes a room on every process (with Redis, through the
+  message queue), so entries on other processes go too;
 - an entry counts only while its socket is still in each of its rooms, and was put
   there for this entry or after it: a socket that left a room and joined it again for a
   newer entry does not revive the older one;
@@ -40,7 +41,7 @@ from sqlalchemy.orm.base import instance_state
 
 from app.extensions import db, socketio
 from app.realtime.emit import run_after_commit
-from app.realtime.rooms import EVERYONE_SCOPE, project_scope, user_scope
+from app.realtime.rooms import EVERYONE_SCOPE, user_scope
 
 log = logging.getLogger(__name__)
 
@@ -237,49 +238,36 @@ def _attach_copy(session: Session, copy):
 
 # ---- invalidation -----------------------------------------------------------------------------
 
+ScopesOf = Callable[[object, bool], Iterable[str]]
 
-def _watched_models() -> dict[type, Callable[[object, bool], Iterable[str]]]:
-    """Each model a check reads, and the scopes a change of one of its rows touches (the
-    flag says whether the row was deleted). Every model that load_session_user or chat's
-    channel_for_user reads must be listed here, or its changes would go unseen for up to
-    SOCKET_AUTH_CACHE_SECONDS."""
-    from app.auth.models import ClassMembership, School, SchoolClass, User, UserSession
-    from app.modules.chat.models import Channel, ChannelMember, Mute
-    from app.modules.projects.models import Project, ProjectClass, ProjectMember, Team, TeamMembership
-
-    def everyone(_row, _deleted):
-        return [EVERYONE_SCOPE]
-
-    def of_project(row, _deleted):
-        return [project_scope(row.project_id)]
-
-    return {
-        # Rare, and felt by many: a class's teacher or school, a school's coordinators.
-        School: everyone,
-        SchoolClass: everyone,
-        # A deleted account may have taught classes (its classes go with it).
-        User: lambda row, deleted: [EVERYONE_SCOPE] if deleted else [user_scope(row.id)],
-        UserSession: lambda row, _deleted: [user_scope(row.user_id)],
-        ClassMembership: lambda row, _deleted: [user_scope(row.student_id)],
-        ChannelMember: lambda row, _deleted: [user_scope(row.user_id)],
-        Project: lambda row, _deleted: [project_scope(row.id)],
-        ProjectClass: of_project,
-        ProjectMember: of_project,
-        Team: of_project,
-        TeamMembership: of_project,
-        Channel: of_project,
-        Mute: of_project,
-    }
+# Each model a kept check reads -> what tells the scopes a change of one of its rows touches.
+# Filled by the modules that own the models (watch_changes, next to each model), so this
+# plumbing names no feature: a new module's checks work by registering its own models.
+_watched: dict[type, tuple[ScopesOf, ...]] = {}
 
 
-_watched: dict[type, Callable[[object, bool], Iterable[str]]] = {}
+def watch_changes(model: type, scopes_of: ScopesOf) -> None:
+    """Declares that kept checks read `model`: a flush that adds, changes or deletes one of
+    its rows closes the rooms of the scopes `scopes_of(row, deleted)` names (user_scope,
+    project_scope or EVERYONE_SCOPE from app/realtime/rooms.py), on every process.
+
+    Call it where the model is declared (its module's models.py), so it holds in every
+    process and app that can write such a row: a model a check reads that nobody watches
+    goes stale for up to SOCKET_AUTH_CACHE_SECONDS. Registering the same function again
+    changes nothing; another function for the same model adds its scopes to the first's."""
+    known = _watched.get(model, ())
+    if scopes_of not in known:
+        _watched[model] = (*known, scopes_of)
+
+
+def everyone(_row, _deleted) -> list[str]:
+    """scopes_of for a rare change many checks depend on (a school, a class)."""
+    return [EVERYONE_SCOPE]
 
 
 def install_invalidation() -> None:
     """After each commit, closes the rooms of the scopes its flushes touched (every app,
     every session)."""
-    if not _watched:
-        _watched.update(_watched_models())
     if not event.contains(Session, "after_flush", _note_changes):
         event.listen(Session, "after_flush", _note_changes)
 
@@ -288,9 +276,10 @@ def _note_changes(session: Session, _flush_context) -> None:
     scopes: set[str] = set()
     for rows, deleted in ((session.new, False), (session.dirty, False), (session.deleted, True)):
         for row in rows:
-            scopes_for = _watched.get(type(row))
-            if scopes_for is not None and (deleted or session.is_modified(row, include_collections=True)):
-                scopes.update(scopes_for(row, deleted))
+            watchers = _watched.get(type(row))
+            if watchers and (deleted or session.is_modified(row, include_collections=True)):
+                for scopes_of in watchers:
+                    scopes.update(scopes_of(row, deleted))
     if not scopes:
         return
     rooms = sorted(scopes)

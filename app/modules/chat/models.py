@@ -16,6 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import User
 from app.core.db import TimestampMixin, UTCDateTime, enum_column
 from app.extensions import db
+from app.realtime.auth_cache import watch_changes
+from app.realtime.rooms import project_scope, user_scope
 
 BODY_LIMIT = 4000
 
@@ -201,3 +203,15 @@ class ModerationAction(TimestampMixin, db.Model):
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
     target_user: Mapped[User | None] = relationship(foreign_keys=[target_user_id])
+
+
+# What chat's kept channel checks read (sockets.py _access, through
+# app/realtime/auth_cache.py) besides the projects' and accounts' models, which their
+# modules watch; and whose checks a change of each voids.
+def _of_project(row, _deleted) -> list[str]:
+    return [project_scope(row.project_id)]
+
+
+watch_changes(Channel, _of_project)
+watch_changes(Mute, _of_project)
+watch_changes(ChannelMember, lambda row, _deleted: [user_scope(row.user_id)])

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import SchoolClass, User
 from app.core.db import TimestampMixin, UTCDateTime, enum_column
 from app.extensions import db
+from app.realtime.auth_cache import watch_changes
+from app.realtime.rooms import project_scope
 
 
 class ProjectStatus(enum.StrEnum):
@@ -215,3 +217,16 @@ class ProjectInvite(TimestampMixin, db.Model):
     created_by: Mapped[User | None] = relationship()
 
     __table_args__ = (CheckConstraint("uses <= max_uses", name="uses_within_limit"),)
+
+
+# What kept checks of an exchange read (chat's channel access, through
+# app/realtime/auth_cache.py): a change of any of these voids the checks of its project.
+def _of_project(row, _deleted) -> list[str]:
+    return [project_scope(row.project_id)]
+
+
+watch_changes(Project, lambda row, _deleted: [project_scope(row.id)])
+watch_changes(ProjectClass, _of_project)
+watch_changes(ProjectMember, _of_project)
+watch_changes(Team, _of_project)
+watch_changes(TeamMembership, _of_project)
