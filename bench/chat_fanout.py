@@ -552,27 +552,8 @@ def worker_main(connection, specs: list[dict], channel_id: int) -> None:
             while time.monotonic() < deadline and not all(expected <= client.log.counts.keys() for client in clients):
                 time.sleep(0.02)
             time.sleep(LATE_DUPLICATE_GRACE)
-            logs = [client.log for client in clients]
-            order: dict[str, int] = {}
-            for client in clients:
-                for name, count in client.order.take_counts(time.time_ns()).items():
-                    order[name] = order.get(name, 0) + count
-            connection.send(
-                (
-                    "received",
-                    {
-                        "lost": sum(len(expected - log.counts.keys()) for log in logs),
-                        "duplicated": sum(count - 1 for log in logs for count in log.counts.values()),
-                        "unexpected": sum(len(log.counts.keys() - expected) for log in logs),
-                        "stray": sum(log.stray for log in logs),
-                        "deliveries": sum(len(log.counts) for log in logs),
-                        "latencies_ms": [ms for log in logs for ms in log.latencies_ms],
-                        "last_ns": max((log.last_ns for log in logs), default=0),
-                        "cpu_seconds": time.process_time() - cpu_before,
-                        "order": order,
-                    },
-                )
-            )
+            summary = received_summary(clients, expected, time.process_time() - cpu_before)
+            connection.send(("received", summary))
 
 
 def _sender_target(sender: Sender, arguments: dict):
@@ -947,23 +928,8 @@ class LoopWorker:
         grace_end = time.monotonic() + LATE_DUPLICATE_GRACE
         while time.monotonic() < grace_end:
             self.pump(grace_end - time.monotonic())
-        pipe.send(
-            (
-                "received",
-                {
-                    "lost": sum(len(expected - log.counts.keys()) for log in logs),
-                    "duplicated": sum(count - 1 for log in logs for count in log.counts.values()),
-                    "unexpected": sum(len(log.counts.keys() - expected) for log in logs),
-                    "stray": sum(log.stray for log in logs),
-                    "deliveries": sum(len(log.counts) for log in logs),
-                    "latencies_ms": [ms for log in logs for ms in log.latencies_ms],
-                    "last_ns": max((log.last_ns for log in logs), default=0),
-                    "cpu_seconds": time.process_time() - cpu_before,
-                    "window_cpu_seconds": cpu_at_stop - cpu_at_start,
-                    "order": sum_counts(client.order.take_counts(time.time_ns()) for client in self.connections),
-                },
-            )
-        )
+        summary = received_summary(self.connections, expected, time.process_time() - cpu_before)
+        pipe.send(("received", {**summary, "window_cpu_seconds": cpu_at_stop - cpu_at_start}))
 
 
 def loop_worker_main(connection, specs: list[dict], channel_id: int) -> None:
@@ -1030,6 +996,22 @@ class PhaseResult:
     @property
     def per_second(self) -> float:
         return self.deliveries / self.seconds if self.seconds > 0 else 0.0
+
+
+def received_summary(clients, expected: set[int], cpu_seconds: float) -> dict:
+    """What a worker's clients received in a phase (each client has .log and .order)."""
+    logs = [client.log for client in clients]
+    return {
+        "lost": sum(len(expected - log.counts.keys()) for log in logs),
+        "duplicated": sum(count - 1 for log in logs for count in log.counts.values()),
+        "unexpected": sum(len(log.counts.keys() - expected) for log in logs),
+        "stray": sum(log.stray for log in logs),
+        "deliveries": sum(len(log.counts) for log in logs),
+        "latencies_ms": [ms for log in logs for ms in log.latencies_ms],
+        "last_ns": max((log.last_ns for log in logs), default=0),
+        "cpu_seconds": cpu_seconds,
+        "order": sum_counts(client.order.take_counts(time.time_ns()) for client in clients),
+    }
 
 
 def sum_counts(parts) -> dict:

@@ -37,7 +37,8 @@ def run_after_commit(session: Session | scoped_session, action: Callable[[], Non
     session.info.setdefault(_PENDING, []).append((transaction, action, description))
 
 
-def _queued_within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+def transaction_within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    """Whether `transaction` is `ended` or nested in it (what that rollback also undid)."""
     while transaction is not None:
         if transaction is ended:
             return True
@@ -78,4 +79,4 @@ def _run_committed(session: Session, transaction: SessionTransaction) -> None:
 def _drop_pending(session: Session, previous_transaction: SessionTransaction) -> None:
     pending = session.info.get(_PENDING)
     if pending:
-        session.info[_PENDING] = [entry for entry in pending if not _queued_within(entry[0], previous_transaction)]
+        session.info[_PENDING] = [entry for entry in pending if not transaction_within(entry[0], previous_transaction)]

@@ -22,7 +22,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.auth.models import User
-from app.core.after_commit import run_after_commit
+from app.core.after_commit import run_after_commit, transaction_within
 from app.core.db import serving_under_gevent, utcnow
 from app.core.errors import InvalidInput, RateLimited
 from app.extensions import db
@@ -232,14 +232,6 @@ def _delete_files_on_rollback(session: Session, store: Storage, keys: list[str])
     session.info.setdefault(_WRITTEN, []).append((transaction, store, keys))
 
 
-def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
-    while transaction is not None:
-        if transaction is ended:
-            return True
-        transaction = transaction.parent
-    return False
-
-
 def _delete(entries) -> None:
     for _transaction, store, keys in entries:
         for key in keys:
@@ -250,8 +242,8 @@ def _delete(entries) -> None:
 def _rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
     entries = session.info.get(_WRITTEN)
     if entries:
-        session.info[_WRITTEN] = [entry for entry in entries if not _within(entry[0], previous_transaction)]
-        _delete([entry for entry in entries if _within(entry[0], previous_transaction)])
+        session.info[_WRITTEN] = [entry for entry in entries if not transaction_within(entry[0], previous_transaction)]
+        _delete([entry for entry in entries if transaction_within(entry[0], previous_transaction)])
 
 
 @event.listens_for(Session, "after_commit")
