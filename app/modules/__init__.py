@@ -3,6 +3,8 @@
 
 def register_modules(app) -> None:
     # Importing the models registers their tables (Alembic and relationships need them all).
+    from app.modules.boards import models as board_models  # noqa: F401
+    from app.modules.boards.blueprint import bp as boards_bp
     from app.modules.chat import models as chat_models  # noqa: F401
     from app.modules.chat import moderation_sockets  # noqa: F401  (registers the socket events)
     from app.modules.chat import sockets as chat_sockets  # noqa: F401  (registers the socket events)
@@ -21,6 +23,7 @@ def register_modules(app) -> None:
     app.register_blueprint(projects_bp)
     app.register_blueprint(chat_bp)
     app.register_blueprint(uploads_bp)
+    app.register_blueprint(boards_bp)
     _register_template_helpers(app)
 
 
