@@ -173,7 +173,7 @@ def _card_form(access, card=None) -> CardForm:
             chosen = request.args.get("column", type=int)
             if card is not None:
                 form.column_id.data = card.column_id
-            elif chosen in {value for value, _label in form.column_id.choices}:
+            elif chosen in {choice.value for choice in form.column_id.choices}:
                 form.column_id.data = chosen
     else:
         del form.column_id

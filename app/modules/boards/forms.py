@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.modules.boards.models import (
@@ -38,7 +39,7 @@ def _strip(value):
 
 
 def _colour_choices():
-    return list(COLOUR_LABELS.items())
+    return [SelectChoice(key, label) for key, label in COLOUR_LABELS.items()]
 
 
 class BoardForm(FlaskForm):
@@ -50,8 +51,8 @@ class BoardForm(FlaskForm):
     layout = RadioField(
         _l("Layout"),
         choices=[
-            (BoardLayout.SHELF.value, _l("Columns (shelf)")),
-            (BoardLayout.WALL.value, _l("Free grid (wall)")),
+            SelectChoice(BoardLayout.SHELF.value, _l("Columns (shelf)")),
+            SelectChoice(BoardLayout.WALL.value, _l("Free grid (wall)")),
         ],
         default=BoardLayout.SHELF.value,
     )
@@ -65,8 +66,8 @@ class BoardForm(FlaskForm):
     who_may_add = RadioField(
         _l("Who may add cards"),
         choices=[
-            (WhoMayAdd.EVERYONE.value, _l("Everyone in the exchange")),
-            (WhoMayAdd.TEACHERS.value, _l("Teachers only")),
+            SelectChoice(WhoMayAdd.EVERYONE.value, _l("Everyone in the exchange")),
+            SelectChoice(WhoMayAdd.TEACHERS.value, _l("Teachers only")),
         ],
         default=WhoMayAdd.EVERYONE.value,
     )
@@ -74,16 +75,18 @@ class BoardForm(FlaskForm):
         _l("Reactions"),
         description=_l("Reactions come in a later version; the choice is kept."),
         choices=[
-            (ReactionKind.NONE.value, _l("None")),
-            (ReactionKind.LIKE.value, _l("Like")),
-            (ReactionKind.VOTE.value, _l("Vote")),
-            (ReactionKind.STAR.value, _l("Stars (1 to 5)")),
+            SelectChoice(ReactionKind.NONE.value, _l("None")),
+            SelectChoice(ReactionKind.LIKE.value, _l("Like")),
+            SelectChoice(ReactionKind.VOTE.value, _l("Vote")),
+            SelectChoice(ReactionKind.STAR.value, _l("Stars (1 to 5)")),
         ],
         default=ReactionKind.NONE.value,
     )
 
     def set_teams(self, teams) -> None:
-        self.team_id.choices = [(0, _l("The whole exchange"))] + [(team.id, team.name) for team in teams]
+        self.team_id.choices = [SelectChoice(0, _l("The whole exchange"))] + [
+            SelectChoice(team.id, team.name) for team in teams
+        ]
 
 
 class ColumnForm(FlaskForm):
@@ -111,4 +114,4 @@ class CardForm(FlaskForm):
     file = FileField(_l("Picture or file"), description=_l("A photo, a PDF or an office document."))
 
     def set_columns(self, columns) -> None:
-        self.column_id.choices = [(column.id, column.title) for column in columns]
+        self.column_id.choices = [SelectChoice(column.id, column.title) for column in columns]

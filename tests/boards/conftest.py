@@ -1,0 +1,66 @@
+"""An exchange between Porto and Helsinki with boards, teams, and a storage directory per test."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from app.extensions import db
+from app.modules.boards import operations, queries
+from app.modules.projects.models import Team, TeamMembership
+from app.modules.uploads.operations import _STORAGE, use_storage
+from app.modules.uploads.storage import LocalStorage
+from tests.projects.conftest import build_exchange
+
+
+@pytest.fixture
+def exchange(make):
+    return build_exchange(make, porto_pupils=2, helsinki_pupils=1)
+
+
+@pytest.fixture
+def store(app, tmp_path):
+    previous = app.extensions.get(_STORAGE)
+    use_storage(app, LocalStorage(tmp_path / "uploads"))
+    yield
+    if previous is None:
+        app.extensions.pop(_STORAGE, None)
+    else:
+        use_storage(app, previous)
+
+
+def board_of(exchange, teacher=None, **fields):
+    teacher = teacher or exchange.porto.teacher
+    access = queries.exchange_access(exchange.project, teacher)
+    values = {
+        "title": "Meet our class",
+        "description": "",
+        "layout": "shelf",
+        "background": "white",
+        "who_may_add": "everyone",
+        "reaction_kind": "none",
+        "team_id": None,
+        **fields,
+    }
+    board = operations.create_board(access, teacher, "Hello", **values)
+    db.session.commit()
+    return board
+
+
+def team_with(exchange, *pupils, name="Team Sardinha"):
+    team = Team(project_id=exchange.project.id, name=name, position=1)
+    db.session.add(team)
+    db.session.flush()
+    for pupil in pupils:
+        db.session.add(TeamMembership(project_id=exchange.project.id, team_id=team.id, student_id=pupil.id))
+    db.session.commit()
+    return team
+
+
+def png_file(name="kitchen.png", size=(40, 30)):
+    out = io.BytesIO()
+    Image.new("RGB", size, (10, 120, 200)).save(out, "PNG")
+    out.seek(0)
+    return (out, name)
