@@ -171,3 +171,21 @@ def test_the_upload_table_comes_and_goes_with_its_migration(tmp_path):
     with sqlite3.connect(path) as connection:
         columns = {row[1] for row in connection.execute("PRAGMA table_info(upload)")}
     assert {"token", "owner_kind", "project_id", "media_type", "storage_key", "thumbnail_key", "sha256"} <= columns
+
+
+def test_the_board_tables_come_and_go_with_their_migration(tmp_path):
+    path = tmp_path / "boards.db"
+    url = f"sqlite:///{path}"
+    prepare_database(url, seed=True)
+
+    def tables() -> set[str]:
+        with sqlite3.connect(path) as connection:
+            return {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    assert {"board", "board_column", "card"} <= tables()
+    _flask_db(url, "downgrade", "8a61f0c2d5e3")
+    assert not {"board", "board_column", "card"} & tables() and "upload" in tables()
+    _flask_db(url, "upgrade")
+    with sqlite3.connect(path) as connection:
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(card)")}
+    assert {"column_id", "body_source", "body_html", "link_url", "upload_id", "position", "deleted_at"} <= columns
