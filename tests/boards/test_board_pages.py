@@ -420,3 +420,19 @@ def test_a_refused_file_keeps_no_card(client, exchange, store):
     response = add_card(client, exchange, board, title="Program", file=(io.BytesIO(b"MZ\x90\x00binary"), "photo.png"))
     assert response.status_code == 400 and "This kind of file cannot be uploaded." in plain_text(response)
     assert card_count() == 0 and db.session.scalar(select(func.count(Upload.id))) == 0
+
+
+def test_a_wall_board_takes_cards_without_columns_in_a_grid(client, exchange):
+    board = board_of(exchange, layout="wall")
+    assert db.session.scalar(select(func.count(BoardColumn.id))) == 0
+    log_in(client, exchange.helsinki_pupils[0])
+    form_page = client.get(f"{board_path(exchange, board)}/cards/new")
+    assert form_page.status_code == 200 and 'name="column_id"' not in form_page.get_data(as_text=True)
+    new = f"{board_path(exchange, board)}/cards/new"
+    for title in ("Sauna", "Sisu"):
+        data = {"title": title, "body": "", "link_url": "", "colour": "blue"}
+        assert post(client, new, data, new, content_type="multipart/form-data").status_code == 302
+    cards = db.session.scalars(select(Card).order_by(Card.position)).all()
+    assert [(c.title, c.column_id, c.position) for c in cards] == [("Sauna", None, 1.0), ("Sisu", None, 2.0)]
+    html = client.get(board_path(exchange, board)).get_data(as_text=True)
+    assert 'class="board-wall"' in html and html.index("Sauna") < html.index("Sisu")
