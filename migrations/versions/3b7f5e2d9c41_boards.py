@@ -28,6 +28,7 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("project_id", sa.Integer(), nullable=False),
         sa.Column("team_id", sa.Integer(), nullable=True),
+        sa.Column("former_team_name", sa.String(length=80), nullable=True),
         sa.Column("title", sa.String(length=120), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("layout", _enum("board_layout", "shelf", "wall"), nullable=False),
@@ -42,7 +43,7 @@ def upgrade():
         sa.ForeignKeyConstraint(
             ["project_id"], ["project.id"], name=op.f("fk_board_project_id_project"), ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(["team_id"], ["team.id"], name=op.f("fk_board_team_id_team"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["team_id"], ["team.id"], name=op.f("fk_board_team_id_team")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_board")),
     )
     with op.batch_alter_table("board", schema=None) as batch_op:

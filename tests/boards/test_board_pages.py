@@ -13,6 +13,8 @@ from app.extensions import db
 from app.modules.boards.models import Board, BoardColumn, Card
 from app.modules.boards.operations import position_between
 from app.modules.projects.models import ProjectMember, ProjectRole, ProjectStatus
+from app.modules.projects.operations import generate_teams
+from app.modules.projects.teams import TeamMode
 from app.modules.uploads.models import Upload
 from tests.boards.conftest import board_of, png_file, team_with
 from tests.conftest import csrf_token, log_in
@@ -436,3 +438,23 @@ def test_a_wall_board_takes_cards_without_columns_in_a_grid(client, exchange):
     assert [(c.title, c.column_id, c.position) for c in cards] == [("Sauna", None, 1.0), ("Sisu", None, 2.0)]
     html = client.get(board_path(exchange, board)).get_data(as_text=True)
     assert 'class="board-wall"' in html and html.index("Sauna") < html.index("Sisu")
+
+
+def test_forming_teams_anew_keeps_a_team_board_for_the_teachers_only(client, exchange):
+    ana = exchange.porto_pupils[0]
+    team = team_with(exchange, ana, exchange.helsinki_pupils[0])
+    board = board_of(exchange, title="Our team's glossary", team_id=team.id)
+    log_in(client, ana)
+    add_card(client, exchange, board, title="faca = veitsi")
+
+    generate_teams(exchange.project, exchange.porto.teacher, team_size=2, mode=TeamMode.MIXED)
+    db.session.commit()
+    db.session.expire_all()
+    assert (board.team_id, board.former_team_name) == (None, "Team Sardinha")
+    assert card_count() == 1
+    # The new teams (SQLite may hand them the old team's id) do not get the old board.
+    assert client.get(board_path(exchange, board)).status_code == 404
+    assert "Our team's glossary" not in plain_text(client.get(boards_path(exchange)))
+    switch(client, exchange.helsinki.teacher)
+    page = plain_text(client.get(board_path(exchange, board)))
+    assert "faca = veitsi" in page and "Board of a former team (Team Sardinha)" in page

@@ -52,8 +52,13 @@ LINK_LIMIT = 500
 class Board(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
-    # A team's board is seen by that team's pupils and the teachers only.
-    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
+    # A team's board is seen by that team's pupils and the teachers only. No cascade: when the
+    # teams are formed anew, boards.operations.keep_boards_of_replaced_teams first turns the
+    # old teams' boards into history (a delete that finds a board still pointing fails).
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
+    # Set on a board of a team that was replaced: only the teachers see it, until one of them
+    # gives it to the whole exchange or to a new team.
+    former_team_name: Mapped[str | None] = mapped_column(String(80))
     title: Mapped[str] = mapped_column(String(TITLE_LIMIT))
     description: Mapped[str] = mapped_column(Text, default="")
     layout: Mapped[BoardLayout] = mapped_column(enum_column(BoardLayout, "board_layout"))

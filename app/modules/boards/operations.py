@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.auth.models import User
+from app.core import signals
 from app.core.db import utcnow
 from app.core.errors import InvalidInput, PermissionDenied
 from app.core.sanitize import render_markdown
@@ -29,7 +30,7 @@ from app.modules.boards.models import (
 )
 from app.modules.boards.queries import BoardAccess, columns_of
 from app.modules.projects.links import is_http_link
-from app.modules.projects.models import Team
+from app.modules.projects.models import Project, Team
 from app.modules.projects.queries import require_open
 from app.modules.uploads.operations import save_upload
 
@@ -110,6 +111,7 @@ def update_board(access: BoardAccess, **fields) -> Board:
     board = access.board
     for name, value in values.items():
         setattr(board, name, value)
+    board.former_team_name = None  # a teacher chose who sees it now
     if board.layout == BoardLayout.SHELF and not columns_of(board):
         db.session.add(BoardColumn(board_id=board.id, title=_("Ideas"), position=position_between(None, None)))
     db.session.flush()
@@ -230,4 +232,21 @@ def delete_card(access: BoardAccess, card: Card) -> None:
     if not access.may_change(card):
         raise PermissionDenied(_("Only its author and the teachers can delete this card."))
     card.deleted_at = utcnow()
+    db.session.flush()
+
+
+@signals.teams_replacing.connect
+def keep_boards_of_replaced_teams(project: Project, team_ids=(), **_details) -> None:
+    """The boards of teams about to be replaced become history that only the teachers see,
+    as chat does with team channels: what pupils made stays, and a new team (which SQLite may
+    give an old team's id) never finds another team's board."""
+    if not team_ids:
+        return
+    boards = db.session.scalars(
+        select(Board).where(Board.project_id == project.id, Board.team_id.in_(list(team_ids)))
+    ).all()
+    names = dict(db.session.execute(select(Team.id, Team.name).where(Team.id.in_(list(team_ids)))).all())
+    for board in boards:
+        board.former_team_name = names.get(board.team_id, "")
+        board.team_id = None
     db.session.flush()

@@ -78,8 +78,10 @@ def team_ids_of(project: Project, user: User) -> set[int]:
 def may_see_board(access: BoardAccess, board: Board, own_team_ids: set[int] | None = None) -> bool:
     if board.project_id != access.project.id:
         return False
-    if board.team_id is None or access.is_teacher:
+    if access.is_teacher:
         return True
+    if board.team_id is None:
+        return board.former_team_name is None  # a replaced team's board: teachers only
     if access.role != ProjectRole.STUDENT:
         return False
     teams = own_team_ids if own_team_ids is not None else team_ids_of(access.project, access.user)
