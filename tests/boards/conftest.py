@@ -10,25 +10,15 @@ from PIL import Image
 from app.extensions import db
 from app.modules.boards import operations, queries
 from app.modules.projects.models import Team, TeamMembership
-from app.modules.uploads.operations import _STORAGE, use_storage
-from app.modules.uploads.storage import LocalStorage
 from tests.projects.conftest import build_exchange
+
+# A storage directory per test, as for the uploads' own tests.
+from tests.uploads.conftest import store  # noqa: F401
 
 
 @pytest.fixture
 def exchange(make):
     return build_exchange(make, porto_pupils=2, helsinki_pupils=1)
-
-
-@pytest.fixture
-def store(app, tmp_path):
-    previous = app.extensions.get(_STORAGE)
-    use_storage(app, LocalStorage(tmp_path / "uploads"))
-    yield
-    if previous is None:
-        app.extensions.pop(_STORAGE, None)
-    else:
-        use_storage(app, previous)
 
 
 def board_of(exchange, teacher=None, **fields):
