@@ -236,6 +236,17 @@ class PhaseLog:
     stray: int = 0  # events of this channel from another phase (late, or early)
     last_ns: int = 0
 
+    def record(self, tag: str, seq: int, sent_ns: int, received_ns: int) -> None:
+        """One message received: counted by seq, its latency taken at its first receipt."""
+        if tag != self.tag:
+            self.stray += 1
+            return
+        seen = self.counts.get(seq, 0)
+        self.counts[seq] = seen + 1
+        if not seen:
+            self.latencies_ms.append((received_ns - sent_ns) / 1e6)
+            self.last_ns = received_ns
+
 
 # What reordering costs: chat.js applies a channel's events in seq order and fetches a gap
 # (chat_events) when one stays open REPAIR_WAIT_SECONDS. The servers deliver each channel in
@@ -405,21 +416,12 @@ class LeanClient:
 
     def _on_chat_event(self, data: dict, received_ns: int) -> None:
         self.order.arrive(data["seq"], received_ns)
-        log = self.log
         message = data.get("message")
         if not message or not message.get("body_source"):
             return  # not a message of this bench (a lock, a tombstone)
         # body: "<phase tag> <sender> <n> <send time ns> <filler>"
         tag, _sender, _n, sent_ns = message["body_source"].split(" ", 4)[:4]
-        if tag != log.tag:
-            log.stray += 1
-            return
-        seq = data["seq"]
-        seen = log.counts.get(seq, 0)
-        log.counts[seq] = seen + 1
-        if not seen:
-            log.latencies_ms.append((received_ns - int(sent_ns)) / 1e6)
-            log.last_ns = received_ns
+        self.log.record(tag, data["seq"], int(sent_ns), received_ns)
 
     def close(self) -> None:
         try:
@@ -740,8 +742,7 @@ class LoopConnection:
         """chat_event (one message) or chat_event_batch (several): each message's seq and send time.
 
         A message view carries "seq" before "body_source"; tombstones have a null body_source."""
-        log = self.log
-        counts = log.counts
+        record, arrive = self.log.record, self.order.arrive
         find, rfind, index = text.find, text.rfind, text.index
         at = find(BODY_KEY)
         while at >= 0:
@@ -750,15 +751,8 @@ class LoopConnection:
             body_at = at + 15
             tag, _sender, _n, sent_ns = text[body_at : body_at + 80].split(" ", 4)[:4]
             at = find(BODY_KEY, body_at)
-            self.order.arrive(seq, received_ns)
-            if tag != log.tag:
-                log.stray += 1
-                continue
-            seen = counts.get(seq, 0)
-            counts[seq] = seen + 1
-            if not seen:
-                log.latencies_ms.append((received_ns - int(sent_ns)) / 1e6)
-                log.last_ns = received_ns
+            arrive(seq, received_ns)
+            record(tag, seq, int(sent_ns), received_ns)
 
     def close(self) -> None:
         try:
