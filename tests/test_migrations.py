@@ -19,6 +19,16 @@ def _flask_db(database_url: str, *args: str) -> None:
     subprocess.run([sys.executable, "-m", "flask", "db", *args], cwd=ROOT, env=environ, check=True, capture_output=True)
 
 
+def _tables(path) -> set[str]:
+    with sqlite3.connect(path) as connection:
+        return {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _columns(path, table: str) -> set[str]:
+    with sqlite3.connect(path) as connection:
+        return {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+
+
 def test_rebuilding_a_table_on_sqlite_keeps_the_rows_that_reference_it(tmp_path):
     # The chat-features migration rebuilds `channel` on SQLite (a new channel kind means a new
     # CHECK); with foreign keys on, dropping the old table would cascade into every message.
@@ -130,9 +140,8 @@ def test_existing_class_codes_get_a_week_from_the_upgrade_and_need_approval(tmp_
     url = f"sqlite:///{path}"
     prepare_database(url, seed=True)
     _flask_db(url, "downgrade", BEFORE_CODE_EXPIRY)
+    assert "join_code_expires_at" not in _columns(path, "school_class")
     with sqlite3.connect(path) as connection:
-        columns = [row[1] for row in connection.execute("PRAGMA table_info(school_class)")]
-        assert "join_code_expires_at" not in columns
         classes = connection.execute("SELECT count(*) FROM school_class").fetchone()[0]
 
     before = datetime.now(UTC).replace(tzinfo=None)
@@ -148,28 +157,19 @@ def test_existing_class_codes_get_a_week_from_the_upgrade_and_need_approval(tmp_
             assert needs_approval == 1
         assert connection.execute("SELECT count(*) FROM class_join_request").fetchone() == (0,)
     _flask_db(url, "downgrade", BEFORE_CODE_EXPIRY)
-    with sqlite3.connect(path) as connection:
-        columns = [row[1] for row in connection.execute("PRAGMA table_info(school_class)")]
-        assert "join_code_expires_at" not in columns and "join_code_needs_approval" not in columns
-        tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        assert "class_join_request" not in tables
+    assert not {"join_code_expires_at", "join_code_needs_approval"} & _columns(path, "school_class")
+    assert "class_join_request" not in _tables(path)
 
 
 def test_the_upload_table_comes_and_goes_with_its_migration(tmp_path):
     path = tmp_path / "uploads.db"
     url = f"sqlite:///{path}"
     prepare_database(url, seed=True)
-
-    def tables() -> list[str]:
-        with sqlite3.connect(path) as connection:
-            return [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-
-    assert "upload" in tables()
+    assert "upload" in _tables(path)
     _flask_db(url, "downgrade", "5d0c4e2a9b17")
-    assert "upload" not in tables() and "school_class" in tables()
+    assert "upload" not in _tables(path) and "school_class" in _tables(path)
     _flask_db(url, "upgrade")
-    with sqlite3.connect(path) as connection:
-        columns = {row[1] for row in connection.execute("PRAGMA table_info(upload)")}
+    columns = _columns(path, "upload")
     assert {"token", "owner_kind", "project_id", "media_type", "storage_key", "thumbnail_key", "sha256"} <= columns
 
 
@@ -177,15 +177,9 @@ def test_the_board_tables_come_and_go_with_their_migration(tmp_path):
     path = tmp_path / "boards.db"
     url = f"sqlite:///{path}"
     prepare_database(url, seed=True)
-
-    def tables() -> set[str]:
-        with sqlite3.connect(path) as connection:
-            return {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-
-    assert {"board", "board_column", "card"} <= tables()
+    assert {"board", "board_column", "card"} <= _tables(path)
     _flask_db(url, "downgrade", "8a61f0c2d5e3")
-    assert not {"board", "board_column", "card"} & tables() and "upload" in tables()
+    assert not {"board", "board_column", "card"} & _tables(path) and "upload" in _tables(path)
     _flask_db(url, "upgrade")
-    with sqlite3.connect(path) as connection:
-        columns = {row[1] for row in connection.execute("PRAGMA table_info(card)")}
+    columns = _columns(path, "card")
     assert {"column_id", "body_source", "body_html", "link_url", "upload_id", "position", "deleted_at"} <= columns
