@@ -9,12 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.auth.names import viewer_names
-from app.core.errors import AppError, PermissionDenied, attach_error
+from app.core.errors import AppError, attach_error
 from app.extensions import db
 from app.modules.boards import operations, queries
-from app.modules.boards.forms import COLOUR_LABELS, BoardForm, CardForm, ColumnForm
+from app.modules.boards.forms import BoardForm, CardForm, ColumnForm
 from app.modules.boards.models import BoardLayout
-from app.modules.projects.queries import project_for_user, require_open
+from app.modules.projects.queries import project_for_user
 
 
 def _page(template: str, access, status: int = 200, **context):
@@ -24,7 +24,6 @@ def _page(template: str, access, status: int = 200, **context):
         role=access.role,
         access=access,
         has_chat="chat.channel" in current_app.view_functions,  # for the exchange's navigation
-        colour_labels=COLOUR_LABELS,
         **context,
     ), status
 
@@ -66,7 +65,6 @@ def board(project_id: int, board_id: int):
         by_column=by_column,
         team=team,
         is_shelf=access.board.layout == BoardLayout.SHELF,
-        column_form=ColumnForm(formdata=None),
         link_host=link_host,
     )
 
@@ -76,16 +74,10 @@ def link_host(url: str) -> str:
     return host.removeprefix("www.")
 
 
-def _require_manager(access) -> None:
-    require_open(access.project)
-    if not access.is_teacher:
-        raise PermissionDenied(_("Only the teachers of this exchange can do this."))
-
-
 @login_required
 def new_board(project_id: int):
     access = _access(project_id)
-    _require_manager(access)
+    operations.require_manager(access)
     form = BoardForm()
     form.set_teams(queries.teams_of(access.project))
     if form.validate_on_submit():
@@ -104,7 +96,7 @@ def new_board(project_id: int):
 @login_required
 def edit_board(project_id: int, board_id: int):
     access = _access(project_id, board_id)
-    _require_manager(access)
+    operations.require_manager(access)
     form = BoardForm(obj=access.board)
     form.set_teams(queries.teams_of(access.project))
     if not form.is_submitted():
@@ -146,7 +138,7 @@ def add_column(project_id: int, board_id: int):
         db.session.commit()
         flash(_("The column is added."), "success")
     else:
-        _require_manager(access)
+        operations.require_manager(access)
         flash(_("Please give the column a name of at most 80 characters."), "error")
     return redirect(_board_url(access))
 
@@ -160,7 +152,7 @@ def rename_column(project_id: int, board_id: int, column_id: int):
         db.session.commit()
         flash(_("The column is renamed."), "success")
     else:
-        _require_manager(access)
+        operations.require_manager(access)
         flash(_("Please give the column a name of at most 80 characters."), "error")
     return redirect(_board_url(access))
 

@@ -21,6 +21,7 @@ from app.modules.boards.models import (
     ReactionKind,
     WhoMayAdd,
 )
+from app.modules.projects.forms import strip_text
 
 COLOUR_LABELS = {
     "white": _l("White"),
@@ -34,18 +35,14 @@ COLOUR_LABELS = {
 }
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 def _colour_choices():
     return [SelectChoice(key, label) for key, label in COLOUR_LABELS.items()]
 
 
 class BoardForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_LIMIT)], filters=[_strip])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_LIMIT)], filters=[strip_text])
     description = TextAreaField(
-        _l("Description"), validators=[Optional(), Length(max=DESCRIPTION_LIMIT)], filters=[_strip]
+        _l("Description"), validators=[Optional(), Length(max=DESCRIPTION_LIMIT)], filters=[strip_text]
     )
     team_id = SelectField(_l("For whom"), coerce=int, default=0)
     layout = RadioField(
@@ -60,7 +57,7 @@ class BoardForm(FlaskForm):
         _l("Name of the first column"),
         description=_l("For a board with columns; you can add more columns on the board."),
         validators=[Optional(), Length(max=COLUMN_TITLE_LIMIT)],
-        filters=[_strip],
+        filters=[strip_text],
     )
     background = SelectField(_l("Background colour"), choices=_colour_choices, default="white")
     who_may_add = RadioField(
@@ -91,23 +88,23 @@ class BoardForm(FlaskForm):
 
 class ColumnForm(FlaskForm):
     title = StringField(
-        _l("Column name"), validators=[DataRequired(), Length(max=COLUMN_TITLE_LIMIT)], filters=[_strip]
+        _l("Column name"), validators=[DataRequired(), Length(max=COLUMN_TITLE_LIMIT)], filters=[strip_text]
     )
 
 
 class CardForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[Optional(), Length(max=CARD_TITLE_LIMIT)], filters=[_strip])
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=CARD_TITLE_LIMIT)], filters=[strip_text])
     body = TextAreaField(
         _l("Text"),
         description=_l("You can use **bold**, *italic*, lists and links."),
         validators=[Optional(), Length(max=CARD_BODY_LIMIT)],
-        filters=[_strip],
+        filters=[strip_text],
     )
     link_url = StringField(
         _l("Link"),
         description=_l("A web address starting with https://"),
         validators=[Optional(), Length(max=LINK_LIMIT)],
-        filters=[_strip],
+        filters=[strip_text],
     )
     column_id = SelectField(_l("Column"), coerce=int)
     colour = SelectField(_l("Colour"), choices=_colour_choices, default="white")

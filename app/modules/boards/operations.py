@@ -49,7 +49,7 @@ def position_between(before: float | None, after: float | None) -> float:
     return (before + after) / 2.0
 
 
-def _require_manager(access: BoardAccess) -> None:
+def require_manager(access: BoardAccess) -> None:
     require_open(access.project)
     if not access.is_teacher:
         raise PermissionDenied(_("Only the teachers of this exchange can do this."))
@@ -91,7 +91,7 @@ def _board_fields(access: BoardAccess, fields: dict) -> dict:
 
 
 def create_board(access: BoardAccess, user: User, first_column: str, **fields) -> Board:
-    _require_manager(access)
+    require_manager(access)
     values = _board_fields(access, fields)
     last = db.session.scalar(select(func.max(Board.position)).where(Board.project_id == access.project.id))
     board = Board(project_id=access.project.id, created_by_id=user.id, position=position_between(last, None), **values)
@@ -106,7 +106,7 @@ def create_board(access: BoardAccess, user: User, first_column: str, **fields) -
 
 
 def update_board(access: BoardAccess, **fields) -> Board:
-    _require_manager(access)
+    require_manager(access)
     values = _board_fields(access, fields)
     board = access.board
     for name, value in values.items():
@@ -122,7 +122,7 @@ def update_board(access: BoardAccess, **fields) -> Board:
 
 
 def add_column(access: BoardAccess, title: str) -> BoardColumn:
-    _require_manager(access)
+    require_manager(access)
     title = _text(title, COLUMN_TITLE_LIMIT, "title", required=True)
     columns = columns_of(access.board)
     if len(columns) >= MAX_COLUMNS:
@@ -138,7 +138,7 @@ def add_column(access: BoardAccess, title: str) -> BoardColumn:
 
 
 def rename_column(access: BoardAccess, column_id: int, title: str) -> BoardColumn:
-    _require_manager(access)
+    require_manager(access)
     column = _column_of(access, column_id)
     column.title = _text(title, COLUMN_TITLE_LIMIT, "title", required=True)
     db.session.flush()

@@ -15,15 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.core.errors import NotFound, PermissionDenied
+from app.core.errors import NotFound
 from app.extensions import db
 from app.modules.boards.models import Board, BoardColumn, Card, WhoMayAdd
-from app.modules.projects.models import TEACHER_ROLES, Project, ProjectRole, Team, TeamMembership
-from app.modules.projects.queries import project_role
+from app.modules.projects.models import TEACHER_ROLES, WRITER_ROLES, Project, ProjectRole, Team, TeamMembership
+from app.modules.projects.queries import project_role, require_project_role
 from app.modules.uploads.models import Upload
 
 # Visitors (parents, coordinators, administrators) read; these roles may also write.
-WRITER_ROLES = (*TEACHER_ROLES, ProjectRole.STUDENT, ProjectRole.GUEST_MENTOR)
 
 
 @dataclass
@@ -57,10 +56,7 @@ class BoardAccess:
 
 
 def exchange_access(project: Project, user: User) -> BoardAccess:
-    role = project_role(project, user)
-    if role is None:
-        raise PermissionDenied(_("This exchange is not one of yours."))
-    return BoardAccess(project, role, user)
+    return BoardAccess(project, require_project_role(project, user), user)
 
 
 def team_ids_of(project: Project, user: User) -> set[int]:

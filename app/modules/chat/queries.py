@@ -26,7 +26,15 @@ from app.modules.chat.models import (
     Mute,
     Reaction,
 )
-from app.modules.projects.models import TEACHER_ROLES, Project, ProjectMember, ProjectRole, Team, TeamMembership
+from app.modules.projects.models import (
+    TEACHER_ROLES,
+    WRITER_ROLES,
+    Project,
+    ProjectMember,
+    ProjectRole,
+    Team,
+    TeamMembership,
+)
 from app.modules.projects.queries import current_student_ids, project_role, project_role_columns, role_from_columns
 
 REPLAY_PAGE = 200
@@ -58,7 +66,6 @@ def counts_unread(channel: Channel, user: User) -> bool:
 
 
 # Who may write in a channel they can read; visitors (a coordinator, a parent) only read.
-WRITER_ROLES = (*TEACHER_ROLES, ProjectRole.STUDENT, ProjectRole.GUEST_MENTOR)
 
 
 @dataclass(frozen=True)

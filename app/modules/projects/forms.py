@@ -37,7 +37,7 @@ AIMS_LIMIT = 4000
 URL_LIMIT = 500
 
 
-def _strip(value):
+def strip_text(value):
     return value.strip() if isinstance(value, str) else value
 
 
@@ -64,12 +64,12 @@ def _clock(minutes: int) -> time:
 
 
 class ProjectForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)], filters=[_strip])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)], filters=[strip_text])
     aims = TextAreaField(
         _l("Aims"),
         validators=[Optional(), Length(max=AIMS_LIMIT)],
         description=_l("What the pupils should learn and make together."),
-        filters=[_strip],
+        filters=[strip_text],
     )
     languages = MultiCheckboxField(_l("Working languages"), validators=[Optional()])
     period_start = DateField(_l("Starts on"), validators=[Optional()])
@@ -79,7 +79,7 @@ class ProjectForm(FlaskForm):
         _l("Other themes"),
         validators=[Optional(), Length(max=400)],
         description=_l("Your own words, separated by commas."),
-        filters=[_strip],
+        filters=[strip_text],
     )
 
     def __init__(self, *args, **kwargs):
@@ -165,7 +165,7 @@ class GenerateTeamsForm(FlaskForm):
 
 
 class RenameTeamForm(FlaskForm):
-    name = StringField(_l("Team name"), validators=[DataRequired(), Length(max=80)], filters=[_strip])
+    name = StringField(_l("Team name"), validators=[DataRequired(), Length(max=80)], filters=[strip_text])
 
 
 class MoveStudentForm(FlaskForm):
@@ -181,7 +181,7 @@ def _http_link(form, field):
 
 
 class SessionForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)], filters=[_strip])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)], filters=[strip_text])
     start_date = DateField(_l("Date"), validators=[InputRequired(message=_l("Please enter a date."))])
     start_time = TimeField(_l("Start time"), validators=[InputRequired(message=_l("Please enter a time."))])
     duration_minutes = IntegerField(
@@ -191,14 +191,14 @@ class SessionForm(FlaskForm):
         _l("Video meeting link"),
         validators=[Optional(), Length(max=URL_LIMIT), _http_link],
         description=_l("A link to your school's video tool (https://…). CrossClass has no video of its own."),
-        filters=[_strip],
+        filters=[strip_text],
     )
 
     description = TextAreaField(
         _l("Description"),
         validators=[Optional(), Length(max=DESCRIPTION_LIMIT)],
         description=_l("What the classes will do, what to prepare. Shown to everyone in the exchange."),
-        filters=[_strip],
+        filters=[strip_text],
     )
 
 
@@ -228,7 +228,7 @@ class CancelSessionForm(FlaskForm):
         _l("Reason"),
         validators=[DataRequired(message=_l("Please say why the session is cancelled.")), Length(max=REASON_LIMIT)],
         description=_l("Everyone in the exchange sees it."),
-        filters=[_strip],
+        filters=[strip_text],
     )
     # Not "scope": the change form on the same page has one, and ids must stay unique.
     cancel_scope = RadioField(_l("Cancel"), choices=SCOPE_CHOICES, default=Scope.THIS.value)
@@ -255,7 +255,7 @@ class InviteForm(FlaskForm):
         _l("Note for yourself"),
         validators=[Optional(), Length(max=120)],
         description=_l("For example: the mentor's name. Only the teachers of the exchange see it."),
-        filters=[_strip],
+        filters=[strip_text],
     )
     valid_days = IntegerField(_l("Valid for (days)"), default=14, validators=[InputRequired(), NumberRange(1, 60)])
     max_uses = IntegerField(_l("Can be used (times)"), default=1, validators=[InputRequired(), NumberRange(1, 100)])
@@ -267,8 +267,8 @@ class JoinWithClassForm(FlaskForm):
 
 
 class GuestAccountForm(FlaskForm):
-    display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)], filters=[_strip])
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)], filters=[_strip])
+    display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)], filters=[strip_text])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)], filters=[strip_text])
     password = PasswordField(
         _l("Password"),
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
@@ -287,5 +287,5 @@ class StartProjectForm(FlaskForm):
         _l("Title"),
         validators=[Optional(), Length(max=200)],
         description=_l("You can change it later. Left empty, the exchange is named after the classes."),
-        filters=[_strip],
+        filters=[strip_text],
     )

@@ -34,6 +34,8 @@ class ProjectRole(enum.StrEnum):
 
 
 TEACHER_ROLES = (ProjectRole.TEACHER_ADMIN, ProjectRole.TEACHER)
+# Who may write in an exchange (chat, boards): everyone but visitors.
+WRITER_ROLES = (*TEACHER_ROLES, ProjectRole.STUDENT, ProjectRole.GUEST_MENTOR)
 
 
 class Project(TimestampMixin, db.Model):

@@ -47,11 +47,3 @@ def upload_by_token(token: str) -> Upload | None:
     if not token or len(token) > 64:
         return None
     return db.session.scalar(select(Upload).where(Upload.token == token))
-
-
-def uploads_of(owner_kind: str, owner_id: int) -> list[Upload]:
-    return list(
-        db.session.scalars(
-            select(Upload).where(Upload.owner_kind == owner_kind, Upload.owner_id == owner_id).order_by(Upload.id)
-        )
-    )
