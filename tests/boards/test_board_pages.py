@@ -217,6 +217,42 @@ def test_teachers_add_and_rename_columns_without_renumbering(client, exchange):
     assert empty.status_code == 302 and db.session.scalar(select(func.count(BoardColumn.id))) == 3
 
 
+def test_a_teacher_edits_a_board_and_a_pupil_may_not_rename_its_columns(client, exchange):
+    board = board_of(exchange)
+    column = db.session.scalar(select(BoardColumn).where(BoardColumn.board_id == board.id))
+    log_in(client, exchange.porto.teacher)
+    form = {
+        "title": "Meet both classes",
+        "description": "Who we are",
+        "team_id": "0",
+        "layout": "wall",
+        "background": "green",
+        "who_may_add": "teachers",
+        "reaction_kind": "like",
+    }
+    edited = post(client, f"{board_path(exchange, board)}/edit", form, f"{board_path(exchange, board)}/edit")
+    assert edited.status_code == 302
+    db.session.expire_all()
+    assert (board.title, board.description, board.layout.value, board.background) == (
+        "Meet both classes",
+        "Who we are",
+        "wall",
+        "green",
+    )
+    assert (board.who_may_add.value, board.reaction_kind.value) == ("teachers", "like")
+
+    switch(client, exchange.porto_pupils[0])
+    refused = post(
+        client,
+        f"{board_path(exchange, board)}/columns/{column.id}/rename",
+        {"title": "Ours now"},
+        board_path(exchange, board),
+    )
+    assert refused.status_code == 403
+    db.session.expire_all()
+    assert column.title == "Hello"
+
+
 def test_a_position_between_two_neighbours_is_their_midpoint():
     assert position_between(None, None) == 1.0
     assert position_between(2.0, None) == 3.0
